@@ -1,0 +1,334 @@
+"""The ``helios`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from . import __version__
+from .config import ConfigError, Settings, load_settings, parse_override
+from .events import EventWriter
+
+log = logging.getLogger("helios")
+
+EXIT_OK, EXIT_FAIL, EXIT_INTERRUPTED = 0, 1, 130
+
+
+class CliError(Exception):
+    """Ends the command with one clear line and exit code 1."""
+
+
+def _settings(args) -> Settings:
+    overrides = {}
+    for item in getattr(args, "set", None) or []:
+        key, value = parse_override(item)
+        overrides[key] = value
+    for flag, key in (("model", "model_path"), ("workers", "workers"), ("db", "database"),
+                      ("provider", "provider"), ("batch_size", "max_batch_size")):
+        value = getattr(args, flag, None)
+        if value is not None:
+            overrides[key] = value
+    return load_settings(getattr(args, "config", None), overrides)
+
+
+def _model_path(settings: Settings) -> Path:
+    from .paths import default_model
+
+    if settings.model_path:
+        return Path(settings.model_path)
+    path = default_model()
+    if not (path / "genai_config.json").exists():
+        raise CliError(f"the default model is not built yet ({path}); run "
+                       "`helios models build-default` once, or set model_path to a model folder")
+    return path
+
+
+def _database(settings: Settings) -> Path:
+    from .paths import default_database
+
+    return Path(settings.database) if settings.database else default_database()
+
+
+# -- analyze ---------------------------------------------------------------------------------
+
+class _TerminalProgress:
+    def __init__(self, stream):
+        self.stream = stream
+
+    def __call__(self, info: dict) -> None:
+        done = info["done"] + info["failed"] + info["skipped"]
+        total = done + info["pending"]
+        rate = info["files_per_second"]
+        eta = "scanning" if info["scanning"] else (
+            f"ETA {int(info['pending'] / rate)}s" if rate > 0 else "ETA --")
+        width = 24
+        filled = int(width * done / total) if total else 0
+        bar = "#" * filled + "-" * (width - filled)
+        self.stream.write(f"\r[{bar}] {done}/{total}  done {info['done']}  failed {info['failed']}  "
+                          f"skipped {info['skipped']}  {rate:.1f} files/s  {eta}   ")
+        self.stream.flush()
+
+
+def cmd_analyze(args) -> int:
+    from .engine import EngineError, ONNXInferenceEngine
+    from .ledger import Ledger, LedgerError
+    from .run import AnalysisRun
+    from .schema import SchemaError, load_schema
+
+    folder = Path(args.folder)
+    if not folder.exists():
+        raise CliError(f"folder {folder} does not exist")
+    if not folder.is_dir():
+        raise CliError(f"{folder} is not a folder; give the folder that holds the files")
+    if not os.access(folder, os.R_OK | os.X_OK):
+        raise CliError(f"folder {folder} cannot be read (permission denied)")
+    settings = _settings(args)
+    try:
+        schema = load_schema(settings.schema)
+    except SchemaError as exc:
+        raise CliError(str(exc)) from None
+    model_path = _model_path(settings)
+    from .engine import read_model_info
+
+    try:
+        read_model_info(model_path)
+    except EngineError as exc:
+        raise CliError(str(exc)) from None
+    try:
+        ledger = Ledger(_database(settings))
+    except LedgerError as exc:
+        raise CliError(str(exc)) from None
+
+    events = EventWriter(sys.stdout) if args.events == "jsonl" else None
+    progress = _TerminalProgress(sys.stderr) if events is None and sys.stderr.isatty() else None
+
+    def factory(on_resized):
+        return ONNXInferenceEngine(model_path, schema, provider=settings.provider,
+                                   max_batch_size=settings.max_batch_size,
+                                   max_input_tokens=settings.max_input_tokens,
+                                   max_output_tokens=settings.max_output_tokens,
+                                   on_batch_resized=on_resized)
+
+    run = AnalysisRun(settings, str(folder), ledger, factory, events=events, on_progress=progress)
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        signals = {"count": 0}
+
+        def on_signal():
+            signals["count"] += 1
+            if signals["count"] > 1:
+                # Second signal: leave at once; WAL keeps the ledger consistent for resume.
+                os._exit(EXIT_INTERRUPTED)
+            run.request_stop()
+
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, on_signal)
+        if events is not None:
+            _watch_stdin(loop, run.request_stop)
+        return await run.execute()
+
+    try:
+        summary = asyncio.run(main())
+    except EngineError as exc:
+        if events:
+            events.emit("error", message=str(exc))
+        raise CliError(str(exc)) from None
+    finally:
+        ledger.close()
+    if progress:
+        sys.stderr.write("\n")
+    _print_summary(summary, sys.stderr if events else sys.stdout, _database(settings))
+    return EXIT_INTERRUPTED if summary.status == "interrupted" else EXIT_OK
+
+
+def _watch_stdin(loop, stop) -> None:
+    def read():
+        for line in sys.stdin:
+            if line.strip() == "stop":
+                loop.call_soon_threadsafe(stop)
+                return
+
+    threading.Thread(target=read, name="helios-stdin", daemon=True).start()
+
+
+def _print_summary(summary, stream, db: Path) -> None:
+    c = summary.counts
+    lines = [
+        f"run {summary.run_id} {summary.status}{' (resumed)' if summary.resumed else ''}: "
+        f"{c['done']} done, {c['failed']} failed, {c['skipped']} skipped"
+        + (f", {c['pending'] + c['leased']} left for the next run" if c['pending'] + c['leased'] else "")
+        + (f", {summary.excluded} excluded by patterns (not stored)" if summary.excluded else ""),
+        f"{summary.seconds:.1f}s, {summary.files_per_second:.2f} files/s, "
+        f"{summary.tokens_per_second:.1f} generated tokens/s on {summary.provider} ({summary.model})",
+    ]
+    if summary.reused:
+        lines.append(f"{summary.reused} unchanged files kept their results from the previous run")
+    if summary.reasons:
+        lines.append("reasons: " + ", ".join(f"{k} {v}" for k, v in summary.reasons.items()))
+    if summary.demonstration:
+        lines.append("note: the default model is a small demonstration model (Gemma 3 270M, base); "
+                     "for real results point model_path at Llama 3.2 3B Instruct (see models/README.md)")
+    lines.append(f"results: {db}  (export with: helios export --db {db} --format csv --out results.csv)")
+    stream.write("\n".join(lines) + "\n")
+
+
+# -- export ----------------------------------------------------------------------------------
+
+def cmd_export(args) -> int:
+    from .export import export
+    from .ledger import LedgerError, open_readonly
+
+    db = Path(args.db) if args.db else _database(_settings(args))
+    try:
+        conn = open_readonly(db)
+    except LedgerError as exc:
+        raise CliError(str(exc)) from None
+    try:
+        n = export(conn, args.format, args.out, args.run, stdout=sys.stdout)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    except BrokenPipeError:
+        # the reader (e.g. `| head`) closed the pipe: not an error
+        sys.stdout = open(os.devnull, "w")
+        return EXIT_OK
+    except OSError as exc:
+        raise CliError(f"cannot write {args.out}: {exc.strerror or exc}") from None
+    finally:
+        conn.close()
+    if args.out:
+        print(f"{n} rows written to {args.out}", file=sys.stderr)
+    return EXIT_OK
+
+
+# -- models ----------------------------------------------------------------------------------
+
+def cmd_models(args) -> int:
+    from . import models
+
+    if args.models_cmd == "list":
+        settings = _settings(args)
+        rows = models.list_models(settings)
+        if not rows:
+            print("no models found; run `helios models build-default`")
+        for row in rows:
+            print(f"{row['name']:<32} {row['size_mb']:>8.1f} MB  {row['precision']:<6} "
+                  f"{row['provider']:<5} {row['path']}{'  (configured)' if row['configured'] else ''}")
+        return EXIT_OK
+    if args.models_cmd == "build-default":
+        from .modelbuild import BuildError, build_default_model
+        from .paths import default_model
+
+        try:
+            build_default_model(default_model(), progress=lambda m: print(f"helios: {m}", file=sys.stderr),
+                                force=args.force)
+        except BuildError as exc:
+            raise CliError(str(exc)) from None
+        return EXIT_OK
+    if args.models_cmd == "verify":
+        try:
+            report = models.verify_model(Path(args.path), provider=args.provider or "auto")
+        except models.ModelError as exc:
+            raise CliError(str(exc)) from None
+        print(json.dumps(report, indent=2))
+        return EXIT_OK
+    raise CliError("usage: helios models list|build-default|verify PATH")
+
+
+def cmd_config(args) -> int:
+    from .config import user_config_path
+
+    settings = _settings(args)
+    print(f"# user config file: {args.config or user_config_path()}")
+    print(settings.show())
+    return EXIT_OK
+
+
+def cmd_gui(args) -> int:
+    raise CliError("the desktop window is not in this build yet; use `helios analyze FOLDER`")
+
+
+# -- parser ----------------------------------------------------------------------------------
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="helios", description="Analyze every file in a folder "
+                                     "with a local language model.")
+    parser.add_argument("--version", action="version", version=f"helios {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log to stderr")
+    sub = parser.add_subparsers(dest="command")
+
+    def common(p):
+        p.add_argument("--config", help="YAML config file (default: the per-user one)")
+        p.add_argument("--set", action="append", metavar="KEY=VALUE",
+                       help="override any setting, e.g. --set max_batch_size=4 (repeatable)")
+
+    p = sub.add_parser("analyze", help="analyze every file in FOLDER")
+    p.add_argument("folder")
+    p.add_argument("--db", help="results database (default: per-user data directory)")
+    p.add_argument("--model", help="model folder (overrides model_path)")
+    p.add_argument("--workers", type=int)
+    p.add_argument("--provider", choices=["auto", "cuda", "cpu"])
+    p.add_argument("--batch-size", type=int, dest="batch_size")
+    p.add_argument("--events", choices=["jsonl"], help="print JSON event lines on stdout")
+    common(p)
+    p.set_defaults(func=cmd_analyze)
+
+    p = sub.add_parser("export", help="export results as CSV or JSONL")
+    p.add_argument("--db", help="results database (default: the configured one)")
+    p.add_argument("--format", choices=["csv", "jsonl"], default="csv")
+    p.add_argument("--run", type=int, help="run id (default: the latest)")
+    p.add_argument("--out", help="output file (default: stdout)")
+    common(p)
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("models", help="list, build or verify models")
+    msub = p.add_subparsers(dest="models_cmd", required=True)
+    q = msub.add_parser("list")
+    common(q)
+    q = msub.add_parser("build-default", help="build the embedded default model (once)")
+    q.add_argument("--force", action="store_true", help="rebuild even if it is built")
+    q = msub.add_parser("verify", help="load a model folder and run one guided generation")
+    q.add_argument("path")
+    q.add_argument("--provider", choices=["auto", "cuda", "cpu"])
+    p.set_defaults(func=cmd_models)
+
+    p = sub.add_parser("config", help="configuration")
+    csub = p.add_subparsers(dest="config_cmd", required=True)
+    q = csub.add_parser("show", help="print the effective configuration and its sources")
+    common(q)
+    p.set_defaults(func=cmd_config)
+
+    p = sub.add_parser("gui", help="open the desktop window")
+    p.add_argument("folder", nargs="?")
+    p.set_defaults(func=cmd_gui)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    import multiprocessing
+
+    multiprocessing.freeze_support()
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="helios: %(message)s", stream=sys.stderr)
+    if args.command is None:
+        args = parser.parse_args(["gui"])
+    try:
+        return args.func(args)
+    except (CliError, ConfigError) as exc:
+        print(f"helios: error: {exc}", file=sys.stderr)
+        return EXIT_FAIL
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,230 @@
+"""Configuration: shipped defaults, a user YAML file, command-line overrides.
+
+Every value remembers where it came from, so ``helios config show`` can say.
+Validation names the key, the bad value and what is allowed; unknown keys are
+refused (with a suggestion when one is close).
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .resources import resource_path
+
+PROVIDERS = ("auto", "cuda", "cpu")
+
+
+class ConfigError(ValueError):
+    """A configuration problem a user can fix; the message says where and how."""
+
+
+def _int(minimum: int, maximum: int | None = None):
+    def check(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"an integer >= {minimum}" + (f" and <= {maximum}" if maximum else ""))
+        if value < minimum or (maximum is not None and value > maximum):
+            raise ValueError(f"an integer >= {minimum}" + (f" and <= {maximum}" if maximum else ""))
+        return value
+    return check
+
+
+def _bool(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError("true or false")
+    return value
+
+
+def _choice(*choices: str):
+    def check(value: Any) -> str:
+        if value not in choices:
+            raise ValueError("one of " + ", ".join(choices))
+        return value
+    return check
+
+
+def _opt_path(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("a path (string) or null")
+    return os.path.expanduser(value)
+
+
+def _globs(value: Any) -> list[str]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise ValueError("a list of glob patterns (strings)")
+    return list(value)
+
+
+def _host(value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise ValueError("a host name or IP address")
+    return value
+
+
+def _schema(value: Any) -> str | dict | None:
+    if value is None or isinstance(value, dict):
+        return value
+    if isinstance(value, str) and value.strip():
+        return os.path.expanduser(value)
+    raise ValueError("null, the path of a JSON Schema file, or an inline schema mapping")
+
+
+FIELDS: dict[str, Any] = {
+    "model_path": _opt_path,
+    "provider": _choice(*PROVIDERS),
+    "workers": _int(0, 64),
+    "max_batch_size": _int(1, 1024),
+    "max_input_tokens": _int(16, 131072),
+    "max_output_tokens": _int(16, 8192),
+    "include": _globs,
+    "exclude": _globs,
+    "max_file_size": _int(1),
+    "follow_symlinks": _bool,
+    "database": _opt_path,
+    "metrics_host": _host,
+    "metrics_port": _int(0, 65535),
+    "metrics_allow_remote": _bool,
+    "schema": _schema,
+}
+
+
+@dataclass
+class Settings:
+    """The effective configuration, with the source of every value."""
+
+    values: dict[str, Any]
+    sources: dict[str, str] = field(default_factory=dict)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.__dict__["values"][name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def with_overrides(self, overrides: dict[str, Any], source: str) -> Settings:
+        values, sources = dict(self.values), dict(self.sources)
+        for key, raw in overrides.items():
+            values[key] = validate_value(key, raw, source)
+            sources[key] = source
+        settings = Settings(values, sources)
+        settings.check_combination()
+        return settings
+
+    def check_combination(self) -> None:
+        if not self.values["metrics_allow_remote"] and not _is_loopback(self.values["metrics_host"]):
+            raise ConfigError(
+                f"metrics_host {self.values['metrics_host']!r} (from {self.sources['metrics_host']}) "
+                "is not a loopback address; the metrics exporter binds to 127.0.0.1 unless you also "
+                "set metrics_allow_remote: true")
+
+    def show(self) -> str:
+        width = max(len(k) for k in self.values)
+        lines = []
+        for key in FIELDS:
+            lines.append(f"{key:<{width}}  {json.dumps(self.values[key])}  # {self.sources[key]}")
+        return "\n".join(lines)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def validate_value(key: str, value: Any, source: str) -> Any:
+    if key not in FIELDS:
+        close = difflib.get_close_matches(key, FIELDS, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ConfigError(f"{source}: unknown setting {key!r}{hint}; known settings: "
+                          + ", ".join(FIELDS))
+    try:
+        return FIELDS[key](value)
+    except ValueError as exc:
+        raise ConfigError(f"{source}: setting {key!r} has the value {value!r}; "
+                          f"allowed: {exc}") from None
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text("utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"config file {path} cannot be read: {exc}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"config file {path} is not valid YAML: {exc}".replace("\n", " ")) from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file {path} must hold a mapping of settings, "
+                          f"not a {type(data).__name__}")
+    return data
+
+
+def user_config_path() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir("helios")) / "config.yaml"
+
+
+def parse_override(item: str) -> tuple[str, Any]:
+    """Parse one ``KEY=VALUE`` from ``--set`` (the value is read as YAML)."""
+    key, sep, raw = item.partition("=")
+    if not sep or not key.strip():
+        raise ConfigError(f"--set {item!r}: expected KEY=VALUE, for example --set workers=2")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else None
+    except yaml.YAMLError:
+        value = raw
+    return key.strip(), value
+
+
+def load_settings(config_file: str | os.PathLike | None = None,
+                  overrides: dict[str, Any] | None = None) -> Settings:
+    """Defaults, then the user file (``config_file`` or the per-user one), then overrides."""
+    default_file = resource_path("default_config.yaml")
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for key, value in _read_yaml(default_file).items():
+        values[key] = validate_value(key, value, f"defaults ({default_file})")
+        sources[key] = "default"
+    missing = set(FIELDS) - set(values)
+    if missing:
+        raise ConfigError(f"the shipped defaults {default_file} lack {sorted(missing)}; reinstall Helios")
+    user_file = Path(config_file) if config_file else user_config_path()
+    if config_file or user_file.exists():
+        for key, value in _read_yaml(user_file).items():
+            values[key] = validate_value(key, value, f"config file {user_file}")
+            sources[key] = str(user_file)
+    settings = Settings(values, sources)
+    if overrides:
+        return settings.with_overrides(overrides, "command line")
+    settings.check_combination()
+    return settings
+
+
+def save_user_settings(changes: dict[str, Any], path: Path | None = None) -> Path:
+    """Merge ``changes`` into the user config file (validated first)."""
+    path = path or user_config_path()
+    current = _read_yaml(path) if path.exists() else {}
+    for key, value in changes.items():
+        current[key] = validate_value(key, value, "settings")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(current, sort_keys=False), "utf-8")
+    return path

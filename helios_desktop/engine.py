@@ -1,0 +1,404 @@
+"""Inference: turn documents into schema-valid analyses with onnxruntime-genai.
+
+``InferenceEngine`` is the interface the pipeline uses; ``ONNXInferenceEngine``
+is the product's implementation. Decoding is constrained by the schema
+(llguidance), and every output is parsed and validated again in code.
+
+Batching: models built with paged attention (CUDA) go through ``og.Engine``,
+which schedules requests continuously. Other models run static batches of
+similar length through ``og.Generator``; those that cannot batch prompts of
+unequal length (Gemma 3 on the CPU) get batches of equal length only. The
+batch size adapts: an out-of-memory error halves it and retries the same
+files; it grows back after a run of successes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from . import prompt as prompts
+from .records import AnalysisResult, Document, Reason, Status
+from .schema import AnalysisSchema
+
+log = logging.getLogger("helios.engine")
+
+_OOM = re.compile(r"out of memory|failed to allocate|cudaErrorMemoryAllocation|"
+                  r"CUDA_ERROR_OUT_OF_MEMORY|bad_alloc", re.I)
+GROW_AFTER = 8  # successful batches before the batch size doubles again
+
+
+class EngineError(RuntimeError):
+    """The engine cannot be created; the message says why and what to do."""
+
+
+class InferenceEngine(Protocol):
+    """What the pipeline needs from an engine."""
+
+    model_name: str
+    provider: str
+    batch_size: int
+
+    def analyze(self, docs: list[Document]) -> list[AnalysisResult]: ...
+
+    def close(self) -> None: ...
+
+
+def is_oom(exc: BaseException) -> bool:
+    return isinstance(exc, (RuntimeError, MemoryError)) and (
+        isinstance(exc, MemoryError) or bool(_OOM.search(str(exc))))
+
+
+@dataclass
+class Generation:
+    text: str
+    prompt_tokens: int
+    generated_tokens: int
+    complete: bool
+
+
+@dataclass
+class _Prepared:
+    doc: Document
+    ids: np.ndarray
+
+
+def read_model_info(model_path: Path) -> dict:
+    """genai_config.json of a model folder, with a clear error when it is not one."""
+    cfg_file = model_path / "genai_config.json"
+    if not model_path.is_dir():
+        raise EngineError(f"model folder {model_path} does not exist; set model_path in the config "
+                          "or run `helios models build-default`")
+    if not cfg_file.exists():
+        raise EngineError(f"{model_path} is not an onnxruntime-genai model folder "
+                          "(no genai_config.json); see models/README.md")
+    try:
+        return json.loads(cfg_file.read_text("utf-8"))
+    except (OSError, ValueError) as exc:
+        raise EngineError(f"{cfg_file} cannot be read: {exc}") from None
+
+
+def cuda_usable() -> tuple[bool, str]:
+    """Whether this onnxruntime-genai build can use CUDA, and why not when it cannot."""
+    import onnxruntime_genai as og
+
+    if not og.is_cuda_available():
+        return False, ("this onnxruntime-genai build has no CUDA support "
+                       "(install the gpu extra: pip install 'helios-desktop[gpu]')")
+    try:
+        import pynvml
+
+        pynvml.nvmlInit()
+        count = pynvml.nvmlDeviceGetCount()
+        pynvml.nvmlShutdown()
+        if count == 0:
+            return False, "no NVIDIA GPU found"
+    except Exception as exc:  # no driver, no library: CPU it is
+        return False, f"no usable NVIDIA driver ({exc.__class__.__name__}: {exc})"
+    return True, ""
+
+
+def resolve_provider(requested: str) -> str:
+    """``auto`` -> cuda or cpu (one log line says why); ``cuda`` fails clearly without CUDA."""
+    if requested == "cpu":
+        return "cpu"
+    ok, why = cuda_usable()
+    if ok:
+        return "cuda"
+    if requested == "cuda":
+        raise EngineError(f"provider 'cuda' was asked for, but {why}; use provider auto or cpu")
+    log.warning("provider auto: using the CPU because %s", why)
+    return "cpu"
+
+
+class ONNXInferenceEngine:
+    """onnxruntime-genai engine with guided JSON decoding and adaptive batching."""
+
+    def __init__(self, model_path: str | Path, schema: AnalysisSchema, *, provider: str = "auto",
+                 max_batch_size: int = 8, max_input_tokens: int = 512,
+                 max_output_tokens: int = 160,
+                 on_batch_resized: Callable[[int, int, str], None] | None = None):
+        import onnxruntime_genai as og
+
+        self._og = og
+        self.model_path = Path(model_path)
+        info = read_model_info(self.model_path)
+        self.model_name = self.model_path.name
+        self.model_type = info.get("model", {}).get("type", "")
+        self.provider = resolve_provider(provider)
+        self.schema = schema
+        self.max_batch_size = max_batch_size
+        self.batch_size = max_batch_size
+        self.max_input_tokens = max_input_tokens
+        self.max_output_tokens = max_output_tokens
+        self.on_batch_resized = on_batch_resized
+        self._successes = 0
+        try:
+            config = og.Config(str(self.model_path))
+            config.clear_providers()
+            if self.provider == "cuda":
+                config.append_provider("cuda")
+            self.model = og.Model(config)
+            self.tokenizer = og.Tokenizer(self.model)
+        except Exception as exc:
+            if provider == "auto" and self.provider == "cuda":
+                log.warning("provider auto: CUDA failed to load the model (%s); using the CPU", exc)
+                self.provider = "cpu"
+                config = og.Config(str(self.model_path))
+                config.clear_providers()
+                self.model = og.Model(config)
+                self.tokenizer = og.Tokenizer(self.model)
+            else:
+                raise EngineError(f"model {self.model_path} cannot be loaded: {exc}") from None
+        decoder = info.get("model", {}).get("decoder", {})
+        self.paged = "block_table" in decoder.get("inputs", {}) and self.provider == "cuda"
+        # Gemma 3 on the CPU fails batched prefill when prompt lengths differ.
+        self.equal_lengths_only = self.model_type.startswith("gemma") and self.provider == "cpu"
+        # The KV cache (sized by max_length) must hold at least a sliding window.
+        window = decoder.get("sliding_window") or {}
+        self.min_max_length = int(window.get("window_size", 0) or 0)
+        self.pad_id = int(info.get("model", {}).get("pad_token_id", 0) or 0)
+        self.chat = self._has_chat_template()
+        self._tail_grammar = ("start: obj TAIL\nTAIL: /\\n+\\x01/\nobj: %json "
+                              + schema.guidance_json() + "\n")
+        self._newline_tokens: dict[int, bool] = {}
+        self._og_engine = og.Engine(self.model) if self.paged else None
+        self.demonstration = (self.model_path / "helios_model.json").exists() and json.loads(
+            (self.model_path / "helios_model.json").read_text()).get("demonstration", False)
+
+    def close(self) -> None:
+        self._og_engine = None
+        self.tokenizer = None
+        self.model = None
+
+    # -- prompts ---------------------------------------------------------------------------
+
+    def _has_chat_template(self) -> bool:
+        tc = self.model_path / "tokenizer_config.json"
+        if (self.model_path / "chat_template.jinja").exists():
+            return True
+        try:
+            return bool(json.loads(tc.read_text("utf-8")).get("chat_template"))
+        except (OSError, ValueError):
+            return False
+
+    def _fit(self, text: str) -> str:
+        """Cut the text to max_input_tokens model tokens (not characters)."""
+        budget = self.max_input_tokens
+        head = text[: budget * 8]
+        ids = self.tokenizer.encode(head)
+        if len(ids) <= budget:
+            return head
+        return self.tokenizer.decode(ids[:budget])
+
+    def prompt_text(self, doc: Document) -> str:
+        text = self._fit(doc.text)
+        if self.chat:
+            return self.tokenizer.apply_chat_template(
+                prompts.chat_messages(doc, text, self.schema), add_generation_prompt=True)
+        return prompts.completion_prompt(doc, text, self.schema)
+
+    def prepare(self, docs: list[Document]) -> list[_Prepared]:
+        return [_Prepared(d, np.asarray(self.tokenizer.encode(self.prompt_text(d)), dtype=np.int32))
+                for d in docs]
+
+    # -- the public step ------------------------------------------------------------------
+
+    def analyze(self, docs: list[Document]) -> list[AnalysisResult]:
+        """Analyze documents; one result per document, in order, whatever happens."""
+        results: dict[int, AnalysisResult] = {}
+        prepared = []
+        for i, doc in enumerate(docs):
+            try:
+                prepared.append((i, self.prepare([doc])[0]))
+            except Exception as exc:
+                results[i] = AnalysisResult(doc.path, Status.FAILED, reason=Reason.ENGINE_ERROR,
+                                            message=f"tokenization failed: {exc}")
+        prepared.sort(key=lambda item: len(item[1].ids))
+        queue = prepared
+        while queue:
+            chunk = self._next_chunk(queue)
+            try:
+                started = time.perf_counter()
+                generations = self.generate([p.ids for _, p in chunk])
+                seconds = time.perf_counter() - started
+            except Exception as exc:
+                if is_oom(exc):
+                    if len(chunk) == 1:
+                        i, p = chunk[0]
+                        results[i] = AnalysisResult(p.doc.path, Status.FAILED, reason=Reason.OOM,
+                                                    message=f"out of memory at batch size 1: {exc}")
+                        del queue[:1]
+                    else:
+                        self._resize(max(1, len(chunk) // 2), f"out of memory: {exc}")
+                    continue
+                for i, p in chunk:
+                    results[i] = AnalysisResult(p.doc.path, Status.FAILED, reason=Reason.ENGINE_ERROR,
+                                                message=str(exc)[:500])
+                del queue[:len(chunk)]
+                continue
+            del queue[:len(chunk)]
+            share = seconds / max(1, sum(g.generated_tokens for g in generations))
+            for (i, p), gen in zip(chunk, generations):
+                results[i] = self._finish(p.doc, gen, share * max(1, gen.generated_tokens))
+            self._successes += 1
+            if self._successes >= GROW_AFTER and self.batch_size < self.max_batch_size:
+                self._resize(min(self.max_batch_size, self.batch_size * 2), "recovered")
+        return [results[i] for i in range(len(docs))]
+
+    def _next_chunk(self, queue: list) -> list:
+        size = min(self.batch_size, len(queue))
+        if self.equal_lengths_only:
+            first = len(queue[0][1].ids)
+            n = 1
+            while n < size and len(queue[n][1].ids) == first:
+                n += 1
+            size = n
+        return queue[:size]
+
+    def _resize(self, size: int, why: str) -> None:
+        old, self.batch_size = self.batch_size, size
+        self._successes = 0
+        log.info("batch size %d -> %d (%s)", old, size, why)
+        if self.on_batch_resized:
+            self.on_batch_resized(old, size, why)
+
+    def _finish(self, doc: Document, gen: Generation, seconds: float) -> AnalysisResult:
+        base = dict(path=doc.path, raw_output=gen.text, prompt_tokens=gen.prompt_tokens,
+                    generated_tokens=gen.generated_tokens, inference_seconds=seconds)
+        if not gen.complete:
+            return AnalysisResult(status=Status.FAILED, reason=Reason.BAD_OUTPUT,
+                                  message=f"output cut at max_output_tokens ({self.max_output_tokens})",
+                                  **base)
+        try:
+            data = json.loads(gen.text)
+        except ValueError as exc:
+            return AnalysisResult(status=Status.FAILED, reason=Reason.BAD_OUTPUT,
+                                  message=f"not JSON: {exc}", **base)
+        problem = self.schema.validate(data)
+        if problem:
+            return AnalysisResult(status=Status.FAILED, reason=Reason.BAD_OUTPUT,
+                                  message=f"schema: {problem}", **base)
+        decided = apply_evidence(data, doc, self.schema)
+        return AnalysisResult(status=Status.DONE, data=data, decided_by=decided, **base)
+
+    # -- generation -------------------------------------------------------------------------
+
+    def generate(self, batch: list[np.ndarray]) -> list[Generation]:
+        """Guided generation for a batch of prompts (token ids); the seam tests drive."""
+        if self._og_engine is not None:
+            return self._generate_engine(batch)
+        return self._generate_static(batch)
+
+    def _is_newline(self, token: int) -> bool:
+        hit = self._newline_tokens.get(token)
+        if hit is None:
+            hit = "\n" in self.tokenizer.decode(np.array([token], dtype=np.int32))
+            self._newline_tokens[token] = hit
+        return hit
+
+    def _generate_static(self, batch: list[np.ndarray]) -> list[Generation]:
+        og = self._og
+        n = len(batch)
+        width = max(len(ids) for ids in batch)
+        tokens = np.full((n, width), self.pad_id, dtype=np.int32)
+        for row, ids in enumerate(batch):
+            tokens[row, width - len(ids):] = ids  # left padding keeps the new tokens aligned
+        params = og.GeneratorParams(self.model)
+        max_length = max(width + self.max_output_tokens + 2, self.min_max_length)
+        params.set_search_options(max_length=max_length, batch_size=n,
+                                  do_sample=False)
+        # One finished row must not stop the grammar of the others (0.18 raises
+        # "compute_mask() called after stop"): the grammar asks for a newline tail
+        # after the object and never accepts end-of-text, and we stop the loop
+        # ourselves once every row has closed its object.
+        params.set_guidance("lark_grammar", self._tail_grammar)
+        generator = og.Generator(self.model, params)
+        generator.append_tokens(tokens)
+        generated = [[] for _ in range(n)]
+        closed = [False] * n
+        steps = 0
+        while not all(closed) and steps < self.max_output_tokens and not generator.is_done():
+            generator.generate_next_token()
+            steps += 1
+            for row, token in enumerate(generator.get_next_tokens()):
+                if closed[row]:
+                    continue
+                token = int(token)
+                generated[row].append(token)
+                if self._is_newline(token):
+                    closed[row] = True
+        del generator
+        out = []
+        for row in range(n):
+            text = self.tokenizer.decode(np.array(generated[row], dtype=np.int32))
+            body, newline, _ = text.partition("\n")
+            out.append(Generation(body, len(batch[row]), len(generated[row]) - (1 if newline else 0)
+                                  if newline else len(generated[row]), bool(newline)))
+        return out
+
+    def _generate_engine(self, batch: list[np.ndarray]) -> list[Generation]:
+        og = self._og
+        engine = self._og_engine
+        schema_json = self.schema.guidance_json()
+        live = []  # keep every request referenced until it finishes (a collected one is closed)
+        by_turn: dict[tuple[int, int], int] = {}
+        for row, ids in enumerate(batch):
+            request = engine.create_request()
+            options = og.TurnOptions(request)
+            options.set_guidance("json_schema", schema_json)
+            options.set_max_generated_tokens(self.max_output_tokens)
+            turn = request.begin_turn(ids, options)
+            live.append((request, options))
+            by_turn[(id(request), turn)] = row
+        generated = [[] for _ in batch]
+        finished = [None] * len(batch)
+        buffer = engine.create_event_buffer(max(64, 4 * len(batch)))
+        rows_by_request = {id(r): i for i, (r, _) in enumerate(live)}
+        while engine.has_pending_requests():
+            for event in engine.run(buffer):
+                row = rows_by_request.get(id(event.request))
+                if row is None:
+                    row = next(i for i, (r, _) in enumerate(live) if r == event.request)
+                flags = int(event.flags)
+                if flags & int(og.EngineEventFlags.FAILED):
+                    raise RuntimeError(f"engine request failed: {event.error_code}")
+                if flags & int(og.EngineEventFlags.TOKEN) and event.token is not None:
+                    generated[row].append(int(event.token))
+                if flags & int(og.EngineEventFlags.TURN_FINISHED):
+                    finished[row] = event.finish_reason
+        for request, _ in live:
+            request.close()
+        out = []
+        eos = og.FinishReason.EOS
+        for row, ids in enumerate(batch):
+            toks = generated[row]
+            text = self.tokenizer.decode(np.array(toks, dtype=np.int32)) if toks else ""
+            out.append(Generation(text, len(ids), len(toks), finished[row] == eos))
+        return out
+
+
+def apply_evidence(data: dict, doc: Document, schema: AnalysisSchema) -> dict[str, str]:
+    """Let decisive deterministic evidence fix fields; return who chose each field."""
+    decided = {name: "model" for name in data}
+    if not schema.is_default:
+        return decided
+    hints = doc.hints
+    if hints.get("category"):
+        data["category"] = hints["category"]
+        decided["category"] = "evidence"
+    if hints.get("language"):
+        data["language"] = hints["language"]
+        decided["language"] = "evidence"
+    if hints.get("personal_data"):
+        data["contains_personal_data"] = True
+        decided["contains_personal_data"] = "evidence"
+    return decided

@@ -1,0 +1,101 @@
+"""Export a run's results: CSV (RFC 4180, UTF-8 with BOM, injection-safe) and JSONL."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TextIO
+
+from .ledger import iter_rows
+from .records import display_path
+
+COLUMNS = ["run_id", "path", "status", "reason", "message", "size", "summary", "category",
+           "language", "keywords", "contains_personal_data", "prompt_tokens",
+           "generated_tokens", "inference_seconds", "decided_by"]
+FORMATS = ("csv", "jsonl")
+_DANGEROUS = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def neutralise(cell: str) -> str:
+    """OWASP CSV-injection defence: a leading formula character is quoted away."""
+    return "'" + cell if cell.startswith(_DANGEROUS) else cell
+
+
+def _record(row: dict) -> dict:
+    path: bytes = row["path"]
+    record = {name: row.get(name) for name in COLUMNS}
+    record["path"] = display_path(path)
+    for name in ("keywords", "decided_by"):
+        record[name] = json.loads(row[name]) if row.get(name) else None
+    if row.get("contains_personal_data") is not None:
+        record["contains_personal_data"] = bool(row["contains_personal_data"])
+    return record
+
+
+def _path_extras(path: bytes) -> dict:
+    try:
+        path.decode("utf-8")
+        return {}
+    except UnicodeDecodeError:
+        # Exact bytes for names that are not UTF-8, so nothing is lost.
+        return {"path_bytes_hex": path.hex()}
+
+
+def write_csv(rows: Iterator[dict], out: TextIO) -> int:
+    writer = csv.writer(out, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow(COLUMNS + ["path_bytes_hex"])
+    n = 0
+    for row in rows:
+        rec = _record(row)
+        cells = []
+        for name in COLUMNS:
+            value = rec[name]
+            if value is None:
+                cells.append("")
+            elif isinstance(value, (list, dict)):
+                cells.append(neutralise(json.dumps(value, ensure_ascii=False)))
+            elif isinstance(value, bool):
+                cells.append("true" if value else "false")
+            else:
+                cells.append(neutralise(str(value)))
+        cells.append(_path_extras(row["path"]).get("path_bytes_hex", ""))
+        writer.writerow(cells)
+        n += 1
+    return n
+
+
+def write_jsonl(rows: Iterator[dict], out: TextIO) -> int:
+    n = 0
+    for row in rows:
+        rec = _record(row)
+        rec.update(_path_extras(row["path"]))
+        rec["result"] = json.loads(row["result"]) if row.get("result") else None
+        if row.get("raw_output") and rec["result"] is None:
+            rec["raw_output"] = row["raw_output"]
+        out.write(json.dumps(rec, ensure_ascii=False) + "\n")
+        n += 1
+    return n
+
+
+def export(conn: sqlite3.Connection, fmt: str, out_path: str | os.PathLike | None,
+           run_id: int | None = None, stdout: TextIO | None = None) -> int:
+    """Write the run (default: the latest) to ``out_path`` (or ``stdout``); returns rows written."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
+    if run_id is not None and conn.execute("SELECT 1 FROM runs WHERE id=?", (run_id,)).fetchone() is None:
+        raise ValueError(f"run {run_id} is not in this database")
+    writer = write_csv if fmt == "csv" else write_jsonl
+    rows = iter_rows(conn, run_id)
+    if out_path is None:
+        return writer(rows, stdout)
+    out_path = Path(out_path)
+    tmp = out_path.with_name(out_path.name + ".part")
+    encoding = "utf-8-sig" if fmt == "csv" else "utf-8"
+    with open(tmp, "w", encoding=encoding, newline="") as fh:
+        n = writer(rows, fh)
+    os.replace(tmp, out_path)
+    return n

@@ -1,0 +1,83 @@
+"""Read a file's text safely: bounded, no symlink surprises, binary detected.
+
+The file is opened with O_NOFOLLOW|O_NONBLOCK (a FIFO swapped in after the scan
+cannot block us, a symlink swapped in cannot redirect us) and checked with fstat
+before a single byte is read.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+
+from .kinds import detect_kind
+from .records import Document, FileTask, Reason
+
+SNIFF = 8192
+
+
+class Skip(Exception):
+    """The file cannot be analyzed; carries the typed reason."""
+
+    def __init__(self, reason: Reason, detail: str):
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
+
+
+def read_document(task: FileTask, max_file_size: int, max_chars: int | None = None) -> Document:
+    """The file's text and kind, or ``Skip`` with the reason it cannot be analyzed."""
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(task.path, flags)
+    except FileNotFoundError:
+        raise Skip(Reason.VANISHED, "file vanished before it was read") from None
+    except PermissionError as exc:
+        raise Skip(Reason.PERMISSION, exc.strerror or "permission denied") from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise Skip(Reason.NOT_REGULAR, "became a symbolic link after the scan") from None
+        raise Skip(Reason.READ_ERROR, str(exc)) from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise Skip(Reason.NOT_REGULAR, "no longer a regular file")
+        if st.st_size > max_file_size:
+            raise Skip(Reason.TOO_LARGE, f"{st.st_size} bytes > max_file_size {max_file_size}")
+        limit = min(st.st_size, max_file_size)
+        if max_chars is not None:
+            limit = min(limit, max_chars * 4 + SNIFF)  # UTF-8 is at most 4 bytes a character
+        chunks, remaining = [], limit + 1
+        while remaining > 0:
+            block = os.read(fd, min(remaining, 1 << 20))
+            if not block:
+                break
+            chunks.append(block)
+            remaining -= len(block)
+        data = b"".join(chunks)[:limit]
+    except OSError as exc:
+        raise Skip(Reason.READ_ERROR, str(exc)) from None
+    finally:
+        os.close(fd)
+    if not data:
+        raise Skip(Reason.EMPTY, "0 bytes")
+    if b"\x00" in data[:SNIFF]:
+        raise Skip(Reason.BINARY, "NUL byte in the first 8 KiB")
+    text = data.decode("utf-8", errors="replace")
+    replaced = "\ufffd" in text
+    if replaced and data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            text, replaced = data.decode("utf-16"), False
+        except UnicodeDecodeError:
+            pass
+    if replaced:
+        bad = text.count("\ufffd")
+        if bad > max(16, len(text) // 4):
+            raise Skip(Reason.UNDECODABLE,
+                       f"{bad} of {len(text)} characters are not valid UTF-8")
+    if max_chars is not None:
+        text = text[:max_chars]
+    kind = detect_kind(task.path, text)
+    return Document(path=task.path, kind=kind.label, text=text, replaced_bytes=replaced,
+                    hints=kind.hints())

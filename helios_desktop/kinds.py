@@ -1,0 +1,165 @@
+"""Deterministic evidence about a file: its kind, programming or natural language,
+and a category where the evidence decides it.
+
+The evidence goes into the prompt, and where it is decisive (a ``.py`` file is
+source code in Python) it fixes the field; the result records which fields were
+decided this way and which the model chose.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+
+# extension -> (kind label, category, language)
+_EXT: dict[str, tuple[str, str, str]] = {}
+
+
+def _add(exts: str, label: str, category: str, language: str) -> None:
+    for ext in exts.split():
+        _EXT[ext] = (label, category, language)
+
+
+_add(".py .pyw .pyi", "Python source", "source_code", "Python")
+_add(".js .mjs .cjs", "JavaScript source", "source_code", "JavaScript")
+_add(".ts .tsx", "TypeScript source", "source_code", "TypeScript")
+_add(".jsx", "JavaScript source", "source_code", "JavaScript")
+_add(".java", "Java source", "source_code", "Java")
+_add(".c .h", "C source", "source_code", "C")
+_add(".cc .cpp .cxx .hpp .hh", "C++ source", "source_code", "C++")
+_add(".cs", "C# source", "source_code", "C#")
+_add(".go", "Go source", "source_code", "Go")
+_add(".rs", "Rust source", "source_code", "Rust")
+_add(".rb", "Ruby source", "source_code", "Ruby")
+_add(".php", "PHP source", "source_code", "PHP")
+_add(".swift", "Swift source", "source_code", "Swift")
+_add(".kt .kts", "Kotlin source", "source_code", "Kotlin")
+_add(".scala", "Scala source", "source_code", "Scala")
+_add(".sh .bash .zsh", "shell script", "source_code", "Shell")
+_add(".ps1", "PowerShell script", "source_code", "PowerShell")
+_add(".sql", "SQL script", "source_code", "SQL")
+_add(".r", "R source", "source_code", "R")
+_add(".lua", "Lua source", "source_code", "Lua")
+_add(".pl .pm", "Perl source", "source_code", "Perl")
+_add(".html .htm", "HTML page", "source_code", "HTML")
+_add(".css .scss", "stylesheet", "source_code", "CSS")
+_add(".yaml .yml", "YAML file", "configuration", "YAML")
+_add(".toml", "TOML file", "configuration", "TOML")
+_add(".ini .cfg .conf .properties .env", "settings file", "configuration", "INI")
+_add(".xml", "XML file", "data", "XML")
+_add(".json", "JSON file", "data", "JSON")
+_add(".csv .tsv", "CSV table", "data", "CSV")
+_add(".log", "log file", "log", "")
+_add(".md .markdown .rst .adoc", "Markdown document", "documentation", "")
+_add(".txt .text", "text document", "", "")
+_add(".eml", "email message", "correspondence", "")
+_add(".tex", "LaTeX document", "documentation", "LaTeX")
+
+_NAMES = {
+    "dockerfile": ("Dockerfile", "configuration", "Dockerfile"),
+    "makefile": ("Makefile", "source_code", "Makefile"),
+    "readme": ("README", "documentation", ""),
+    "license": ("licence text", "legal", ""),
+    "copying": ("licence text", "legal", ""),
+}
+
+_SHEBANG = re.compile(r"^#!\s*\S*?(python|bash|sh|node|perl|ruby)")
+_SHEBANG_LANG = {"python": "Python", "bash": "Shell", "sh": "Shell", "node": "JavaScript",
+                 "perl": "Perl", "ruby": "Ruby"}
+_LOG_LINE = re.compile(r"^\s*\[?\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}", re.M)
+
+# Words that mark a document's category; counted on the lowercased text.
+_CUES: dict[str, tuple[str, ...]] = {
+    "legal": ("agreement", "hereby", "party", "parties", "clause", "shall", "governing law",
+              "liability", "terms and conditions", "witness whereof", "indemnif"),
+    "financial": ("invoice", "amount due", "total", "payment", "balance", "vat", "tax",
+                  "receipt", "budget", "revenue", "iban", "subtotal"),
+    "correspondence": ("dear ", "sincerely", "regards", "best wishes", "yours", "subject:",
+                       "from:", "to:", "hi ", "hello "),
+    "report": ("report", "summary", "findings", "quarter", "results", "conclusion",
+               "executive summary", "analysis", "recommendation"),
+    "documentation": ("install", "usage", "how to", "example", "guide", "documentation",
+                      "getting started", "configure", "step"),
+}
+
+_STOPWORDS = {
+    "English": ("the", "and", "of", "to", "is", "in", "that", "for", "with", "you"),
+    "German": ("der", "die", "und", "das", "ist", "nicht", "mit", "sie", "ein", "zu"),
+    "French": ("le", "la", "les", "et", "est", "des", "une", "pour", "dans", "vous"),
+    "Spanish": ("el", "la", "los", "y", "es", "de", "que", "para", "una", "por"),
+    "Italian": ("il", "di", "che", "è", "per", "una", "non", "sono", "della", "gli"),
+    "Dutch": ("de", "het", "een", "en", "van", "is", "niet", "dat", "voor", "met"),
+}
+_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
+_PHONE = re.compile(r"\+?\d[\d ()-]{8,}\d")
+_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){3,7}\b")
+
+
+@dataclass
+class Kind:
+    label: str
+    category: str = ""        # decided category, "" when the model should choose
+    language: str = ""        # decided language, "" when the model should choose
+    language_guess: str = ""  # a hint for the prompt when not decided
+    personal_data: bool = False
+
+    def hints(self) -> dict:
+        return {"category": self.category, "language": self.language,
+                "language_guess": self.language_guess, "personal_data": self.personal_data}
+
+
+def natural_language(text: str) -> str:
+    """The most likely natural language by stop-word counts ('' when unclear)."""
+    words = _WORD.findall(text[:4000].lower())
+    if len(words) < 5:
+        return ""
+    scores = {lang: sum(words.count(w) for w in stop) for lang, stop in _STOPWORDS.items()}
+    best = max(scores, key=scores.get)
+    return best if scores[best] >= 2 else ""
+
+
+def prose_category(text: str) -> str:
+    """The category a prose document's wording points to ('' when no cue stands out)."""
+    low = text[:6000].lower()
+    scores = {cat: sum(low.count(cue) for cue in cues) for cat, cues in _CUES.items()}
+    best = max(scores, key=scores.get)
+    ordered = sorted(scores.values(), reverse=True)
+    if ordered[0] >= 2 and ordered[0] > ordered[1]:
+        return best
+    return ""
+
+
+def has_personal_data(text: str) -> bool:
+    sample = text[:20000]
+    return bool(_EMAIL.search(sample) or _IBAN.search(sample) or _PHONE.search(sample))
+
+
+def detect_kind(path: bytes, text: str) -> Kind:
+    name = os.fsdecode(os.path.basename(path))
+    stem, ext = os.path.splitext(name.lower())
+    personal = has_personal_data(text)
+    found = _EXT.get(ext) or _NAMES.get(stem if not ext else name.lower()) or _NAMES.get(stem)
+    if found is None:
+        shebang = _SHEBANG.match(text)
+        if shebang:
+            lang = _SHEBANG_LANG[shebang.group(1)]
+            found = (f"{lang} script", "source_code", lang)
+        elif len(_LOG_LINE.findall(text[:4000])) >= 3:
+            found = ("log file", "log", "")
+        elif text.lstrip().startswith(("{", "[")) and text.rstrip().endswith(("}", "]")):
+            found = ("JSON file", "data", "JSON")
+        else:
+            found = ("text document", "", "")
+    label, category, language = found
+    guess = natural_language(text)
+    if category in ("", "documentation") and label != "README":
+        cue = prose_category(text)
+        if cue and (category == "" or cue != "documentation"):
+            category = cue if category == "" or cue in ("legal", "financial", "report") else category
+    if not language and category in ("log", "documentation", "correspondence", "legal",
+                                     "financial", "report", ""):
+        language = guess if category else ""
+    return Kind(label=label, category=category, language=language,
+                language_guess=guess, personal_data=personal)

@@ -1,0 +1,364 @@
+"""The SQLite ledger: the run's source of truth.
+
+Every file found is one row in ``files``; it moves pending -> leased -> done,
+failed or skipped. One connection writes (the supervisor's), in batched
+transactions with idempotent upserts; readers open the file read-only. WAL mode
+keeps ``PRAGMA integrity_check`` ok when the writer is killed at any point.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from .records import AnalysisResult, FileTask, Reason, Status
+
+SCHEMA_VERSION = 2
+
+_MIGRATIONS: dict[int, str] = {
+    1: """
+    CREATE TABLE runs (
+        id INTEGER PRIMARY KEY,
+        folder BLOB NOT NULL,
+        started_at REAL NOT NULL,
+        finished_at REAL,
+        status TEXT NOT NULL DEFAULT 'running',
+        model TEXT,
+        provider TEXT,
+        settings TEXT,
+        excluded INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE files (
+        id INTEGER PRIMARY KEY,
+        run_id INTEGER NOT NULL REFERENCES runs(id),
+        path BLOB NOT NULL,
+        size INTEGER NOT NULL,
+        mtime_ns INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        worker INTEGER,
+        reason TEXT,
+        message TEXT,
+        prompt_tokens INTEGER,
+        generated_tokens INTEGER,
+        inference_seconds REAL,
+        updated_at REAL NOT NULL,
+        UNIQUE (run_id, path)
+    );
+    CREATE INDEX files_status ON files (run_id, status);
+    CREATE TABLE analysis_results (
+        file_id INTEGER PRIMARY KEY REFERENCES files(id) ON DELETE CASCADE,
+        result TEXT,
+        raw_output TEXT,
+        summary TEXT,
+        category TEXT,
+        language TEXT,
+        keywords TEXT,
+        contains_personal_data INTEGER,
+        decided_by TEXT
+    );
+    CREATE TABLE performance_metrics (
+        id INTEGER PRIMARY KEY,
+        run_id INTEGER NOT NULL REFERENCES runs(id),
+        at REAL NOT NULL,
+        scope TEXT NOT NULL,
+        batch_size INTEGER,
+        files INTEGER,
+        seconds REAL,
+        prompt_tokens INTEGER,
+        generated_tokens INTEGER
+    );
+    """,
+    2: """
+    ALTER TABLE runs ADD COLUMN reused INTEGER NOT NULL DEFAULT 0;
+    """,
+}
+
+FINAL = (Status.DONE, Status.FAILED, Status.SKIPPED)
+
+
+class LedgerError(RuntimeError):
+    """The database cannot be used; the message names the file."""
+
+
+@dataclass
+class Lease:
+    file_id: int
+    task: FileTask
+    attempts: int
+
+
+def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
+    try:
+        if readonly:
+            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(path, timeout=10, isolation_level=None)
+        conn.execute("PRAGMA busy_timeout = 10000")
+        if not readonly:
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return conn
+    except (sqlite3.Error, OSError) as exc:
+        raise LedgerError(f"database {path} cannot be opened: {exc}") from None
+
+
+def open_readonly(path: str | os.PathLike) -> sqlite3.Connection:
+    """A read-only connection for viewers and export."""
+    path = Path(path)
+    if not path.exists():
+        raise LedgerError(f"database {path} does not exist")
+    conn = _connect(path, readonly=True)
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version == 0:
+        raise LedgerError(f"{path} is not a Helios database (no schema)")
+    if version > SCHEMA_VERSION:
+        raise LedgerError(f"database {path} has schema {version}, newer than this Helios "
+                          f"({SCHEMA_VERSION}); upgrade Helios")
+    return conn
+
+
+class Ledger:
+    """The single writer of a Helios database."""
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        self.conn = _connect(self.path, readonly=False)
+        self._migrate()
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def _migrate(self) -> None:
+        try:
+            version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise LedgerError(f"database {self.path} has schema {version}, newer than this "
+                                  f"Helios ({SCHEMA_VERSION}); upgrade Helios")
+            if version == 0 and self.conn.execute(
+                    "SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'").fetchone()[0]:
+                raise LedgerError(f"{self.path} is an SQLite file but not a Helios database; "
+                                  "choose another --db")
+            for target in range(version + 1, SCHEMA_VERSION + 1):
+                with self.transaction():
+                    for statement in _MIGRATIONS[target].split(";"):
+                        if statement.strip():
+                            self.conn.execute(statement)
+                    self.conn.execute(f"PRAGMA user_version = {target}")
+        except sqlite3.DatabaseError as exc:
+            raise LedgerError(f"database {self.path} cannot be used: {exc}") from None
+
+    def transaction(self):
+        return _Transaction(self.conn)
+
+    # -- runs ----------------------------------------------------------------------------
+
+    def unfinished_run(self, folder: bytes) -> int | None:
+        row = self.conn.execute(
+            "SELECT id FROM runs WHERE folder = ? AND status != 'completed' ORDER BY id DESC LIMIT 1",
+            (folder,)).fetchone()
+        return row[0] if row else None
+
+    def last_completed_run(self, folder: bytes, before: int) -> int | None:
+        return self.conn.execute(
+            "SELECT max(id) FROM runs WHERE folder = ? AND id < ? AND status = 'completed'",
+            (folder, before)).fetchone()[0]
+
+    def start_run(self, folder: bytes, model: str, provider: str, settings: dict) -> int:
+        with self.transaction():
+            cur = self.conn.execute(
+                "INSERT INTO runs (folder, started_at, model, provider, settings) VALUES (?,?,?,?,?)",
+                (folder, time.time(), model, provider, json.dumps(settings, default=str)))
+        return cur.lastrowid
+
+    def resume_run(self, run_id: int, model: str, provider: str) -> int:
+        """Put leased files back to pending; returns how many were in flight."""
+        with self.transaction():
+            self.conn.execute("UPDATE runs SET status='running', finished_at=NULL, model=?, "
+                              "provider=? WHERE id=?", (model, provider, run_id))
+            cur = self.conn.execute("UPDATE files SET status='pending', worker=NULL "
+                                    "WHERE run_id=? AND status='leased'", (run_id,))
+        return cur.rowcount
+
+    def finish_run(self, run_id: int, status: str, excluded: int) -> None:
+        with self.transaction():
+            self.conn.execute("UPDATE runs SET status=?, finished_at=?, excluded=? WHERE id=?",
+                              (status, time.time(), excluded, run_id))
+
+    # -- discovery ---------------------------------------------------------------------
+
+    def add_discovered(self, run_id: int, tasks: Iterable[FileTask]) -> None:
+        """Upsert scanned files. Unchanged finished files keep their outcome; changed ones
+        go back to pending (their old result is dropped)."""
+        now = time.time()
+        rows = [(run_id, t.path, t.size, t.mtime_ns,
+                 Status.SKIPPED.value if t.skip else Status.PENDING.value,
+                 t.skip.value if t.skip else None, t.detail or None, now) for t in tasks]
+        with self.transaction():
+            self.conn.executemany(
+                """INSERT INTO files (run_id, path, size, mtime_ns, status, reason, message, updated_at)
+                   VALUES (?,?,?,?,?,?,?,?)
+                   ON CONFLICT (run_id, path) DO UPDATE SET
+                     status = excluded.status, reason = excluded.reason, message = excluded.message,
+                     size = excluded.size, mtime_ns = excluded.mtime_ns, attempts = 0,
+                     updated_at = excluded.updated_at
+                   WHERE NOT (files.size = excluded.size AND files.mtime_ns = excluded.mtime_ns
+                              AND files.status IN ('done', 'failed', 'skipped')
+                              AND excluded.status = 'pending')""", rows)
+
+    def reuse_unchanged(self, run_id: int, previous_run: int, paths: list[bytes]) -> int:
+        """Carry over results of files unchanged since ``previous_run`` (same size and mtime)."""
+        args = [(previous_run, run_id, p) for p in paths]
+        with self.transaction():
+            self.conn.executemany(
+                """UPDATE files AS f SET status = 'done', reason = p.reason, message = p.message,
+                       prompt_tokens = p.prompt_tokens, generated_tokens = p.generated_tokens,
+                       inference_seconds = p.inference_seconds
+                   FROM files AS p
+                   WHERE p.run_id = ? AND f.run_id = ? AND f.path = ? AND p.path = f.path
+                     AND f.status = 'pending' AND p.size = f.size AND p.mtime_ns = f.mtime_ns
+                     AND p.status = 'done'""", args)
+            before = self.conn.total_changes
+            self.conn.executemany(
+                """INSERT OR IGNORE INTO analysis_results
+                   SELECT f.id, a.result, a.raw_output, a.summary, a.category, a.language,
+                          a.keywords, a.contains_personal_data, a.decided_by
+                   FROM files f JOIN files p ON p.run_id = ? AND p.path = f.path
+                   JOIN analysis_results a ON a.file_id = p.id
+                   WHERE f.run_id = ? AND f.path = ? AND f.status = 'done'""", args)
+            reused = self.conn.total_changes - before
+            self.conn.execute("UPDATE runs SET reused = reused + ? WHERE id = ?", (reused, run_id))
+        return reused
+
+    def drop_stale_results(self, run_id: int) -> None:
+        with self.transaction():
+            self.conn.execute("""DELETE FROM analysis_results WHERE file_id IN
+                (SELECT id FROM files WHERE run_id = ? AND status IN ('pending', 'skipped'))""",
+                              (run_id,))
+
+    # -- work ------------------------------------------------------------------------------
+
+    def lease(self, run_id: int, limit: int, worker: int = 0) -> list[Lease]:
+        with self.transaction():
+            rows = self.conn.execute(
+                "SELECT id, path, size, mtime_ns, attempts FROM files "
+                "WHERE run_id = ? AND status = 'pending' ORDER BY id LIMIT ?",
+                (run_id, limit)).fetchall()
+            self.conn.executemany("UPDATE files SET status='leased', worker=? WHERE id=?",
+                                  [(worker, r[0]) for r in rows])
+        return [Lease(r[0], FileTask(bytes(r[1]), r[2], r[3]), r[4]) for r in rows]
+
+    def release(self, file_ids: Iterable[int], *, count_attempt: bool) -> None:
+        """Put leased files back to pending (a worker died or the run is stopping)."""
+        extra = ", attempts = attempts + 1" if count_attempt else ""
+        with self.transaction():
+            self.conn.executemany(
+                f"UPDATE files SET status='pending', worker=NULL{extra} "
+                "WHERE id=? AND status='leased'", [(i,) for i in file_ids])
+
+    def release_all(self, run_id: int) -> None:
+        with self.transaction():
+            self.conn.execute("UPDATE files SET status='pending', worker=NULL "
+                              "WHERE run_id=? AND status='leased'", (run_id,))
+
+    def record(self, outcomes: Iterable[tuple[int, AnalysisResult]]) -> None:
+        """Store finished files (done, failed or skipped) in one transaction."""
+        now = time.time()
+        file_rows, result_rows, drop = [], [], []
+        for file_id, r in outcomes:
+            file_rows.append((r.status.value, r.reason.value if r.reason else None, r.message or None,
+                              r.prompt_tokens, r.generated_tokens, r.inference_seconds, now, file_id))
+            if r.data is not None or r.raw_output:
+                d = r.data or {}
+                kw = d.get("keywords")
+                pd = d.get("contains_personal_data")
+                result_rows.append((
+                    file_id, json.dumps(r.data, ensure_ascii=False) if r.data is not None else None,
+                    r.raw_output or None, _str(d.get("summary")), _str(d.get("category")),
+                    _str(d.get("language")),
+                    json.dumps(kw, ensure_ascii=False) if kw is not None else None,
+                    None if pd is None else int(bool(pd)),
+                    json.dumps(r.decided_by) if r.decided_by else None))
+            else:
+                drop.append((file_id,))
+        with self.transaction():
+            self.conn.executemany(
+                "UPDATE files SET status=?, reason=?, message=?, prompt_tokens=?, generated_tokens=?, "
+                "inference_seconds=?, updated_at=?, worker=NULL WHERE id=?", file_rows)
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO analysis_results VALUES (?,?,?,?,?,?,?,?,?)", result_rows)
+            self.conn.executemany("DELETE FROM analysis_results WHERE file_id=?", drop)
+
+    def record_batch_metrics(self, run_id: int, scope: str, batch_size: int, files: int,
+                             seconds: float, prompt_tokens: int, generated_tokens: int) -> None:
+        with self.transaction():
+            self.conn.execute(
+                "INSERT INTO performance_metrics (run_id, at, scope, batch_size, files, seconds, "
+                "prompt_tokens, generated_tokens) VALUES (?,?,?,?,?,?,?,?)",
+                (run_id, time.time(), scope, batch_size, files, seconds, prompt_tokens,
+                 generated_tokens))
+
+    def counts(self, run_id: int) -> dict[str, int]:
+        counts = {s.value: 0 for s in Status}
+        for status, n in self.conn.execute(
+                "SELECT status, count(*) FROM files WHERE run_id = ? GROUP BY status", (run_id,)):
+            counts[status] = n
+        return counts
+
+    def reasons(self, run_id: int) -> dict[str, int]:
+        return dict(self.conn.execute(
+            "SELECT reason, count(*) FROM files WHERE run_id = ? AND reason IS NOT NULL "
+            "GROUP BY reason ORDER BY count(*) DESC", (run_id,)).fetchall())
+
+
+def _str(value) -> str | None:
+    return value if isinstance(value, str) else (None if value is None else str(value))
+
+
+class _Transaction:
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn = conn
+
+    def __enter__(self):
+        self.conn.execute("BEGIN IMMEDIATE")
+        return self.conn
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            self.conn.execute("COMMIT")
+        else:
+            self.conn.execute("ROLLBACK")
+        return False
+
+
+def iter_rows(conn: sqlite3.Connection, run_id: int | None = None) -> Iterator[dict]:
+    """Every file row of a run (the latest when ``run_id`` is None) with its result."""
+    if run_id is None:
+        row = conn.execute("SELECT max(id) FROM runs").fetchone()
+        run_id = row[0]
+        if run_id is None:
+            return
+    cur = conn.execute(
+        """SELECT f.run_id, f.path, f.size, f.status, f.reason, f.message, f.attempts,
+                  f.prompt_tokens, f.generated_tokens, f.inference_seconds,
+                  a.summary, a.category, a.language, a.keywords, a.contains_personal_data,
+                  a.result, a.raw_output, a.decided_by
+           FROM files f LEFT JOIN analysis_results a ON a.file_id = f.id
+           WHERE f.run_id = ? ORDER BY f.id""", (run_id,))
+    names = [d[0] for d in cur.description]
+    for values in cur:
+        row = dict(zip(names, values))
+        row["path"] = bytes(row["path"])
+        yield row
+
+
+def known_reason(value: str | None) -> Reason | None:
+    return Reason(value) if value else None

@@ -1,0 +1,31 @@
+"""Per-user locations (platformdirs): config, data (database, models), state (logs)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import platformdirs
+
+APP = "helios"
+
+
+def data_dir() -> Path:
+    return Path(platformdirs.user_data_dir(APP))
+
+
+def state_dir() -> Path:
+    return Path(platformdirs.user_state_dir(APP))
+
+
+def default_database() -> Path:
+    return data_dir() / "helios.db"
+
+
+def models_dir() -> Path:
+    return data_dir() / "models"
+
+
+def default_model() -> Path:
+    from .modelbuild import DEFAULT_MODEL_NAME
+
+    return models_dir() / DEFAULT_MODEL_NAME

@@ -1,0 +1,179 @@
+"""Discovery: walk a folder off the event loop and yield one FileTask per entry.
+
+``os.scandir`` runs in a thread that hands entries to the event loop in chunks
+through a bounded queue, so a slow consumer slows the walk and memory stays flat
+however many files there are. Nothing is opened here; the reader opens each file
+with O_NOFOLLOW and checks it again with fstat. One bad entry never stops the walk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import os
+import stat
+import threading
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from .globs import GlobFilter
+from .records import FileTask, Reason
+
+CHUNK = 512
+
+
+@dataclass
+class ScanStats:
+    files: int = 0
+    directories: int = 0
+    excluded: int = 0
+    bytes: int = 0
+
+
+class _Stop(Exception):
+    pass
+
+
+class AsyncFileScanner:
+    """Async iterator over every file under ``root`` (a str or bytes path)."""
+
+    def __init__(self, root: str | bytes, *, include: list[str], exclude: list[str],
+                 max_file_size: int, follow_symlinks: bool = False, queue_chunks: int = 8):
+        self.root = os.fsencode(os.path.abspath(root))
+        self.filter = GlobFilter(include, exclude)
+        self.max_file_size = max_file_size
+        self.follow_symlinks = follow_symlinks
+        self.stats = ScanStats()
+        self._queue_chunks = queue_chunks
+        self._cancelled = threading.Event()
+
+    def cancel(self) -> None:
+        self._cancelled.set()
+
+    async def __aiter__(self) -> AsyncIterator[FileTask]:
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[list[FileTask] | BaseException | None] = asyncio.Queue(self._queue_chunks)
+
+        def put(item) -> None:
+            if self._cancelled.is_set():
+                raise _Stop
+            asyncio.run_coroutine_threadsafe(queue.put(item), loop).result()
+
+        def walk() -> None:
+            try:
+                chunk: list[FileTask] = []
+                for task in self._walk():
+                    chunk.append(task)
+                    if len(chunk) >= CHUNK:
+                        put(chunk)
+                        chunk = []
+                if chunk:
+                    put(chunk)
+                put(None)
+            except _Stop:
+                pass
+            except BaseException as exc:  # surfaced in the consumer, never lost
+                try:
+                    put(exc)
+                except _Stop:
+                    pass
+
+        thread = threading.Thread(target=walk, name="helios-scan", daemon=True)
+        thread.start()
+        try:
+            while True:
+                item = await queue.get()
+                if item is None:
+                    break
+                if isinstance(item, BaseException):
+                    raise item
+                for task in item:
+                    yield task
+        finally:
+            self._cancelled.set()
+            while not queue.empty():  # unblock a producer waiting on a full queue
+                queue.get_nowait()
+
+    # -- the walk (runs in the thread) ------------------------------------------------
+
+    def _rel(self, path: bytes) -> str:
+        rel = path[len(self.root) + 1:]
+        return os.fsdecode(rel) if rel else ""
+
+    def _walk(self):
+        st = os.stat(self.root)
+        stack: list[tuple[bytes, tuple[tuple[int, int], ...]]] = [
+            (self.root, ((st.st_dev, st.st_ino),))]
+        while stack:
+            if self._cancelled.is_set():
+                return
+            folder, ancestors = stack.pop()
+            self.stats.directories += 1
+            try:
+                with os.scandir(folder) as it:
+                    entries = sorted(it, key=lambda e: e.name)
+            except PermissionError as exc:
+                yield FileTask(folder, 0, 0, Reason.PERMISSION, f"folder cannot be listed: {exc.strerror}")
+                continue
+            except FileNotFoundError:
+                yield FileTask(folder, 0, 0, Reason.VANISHED, "folder vanished during the scan")
+                continue
+            except OSError as exc:
+                yield FileTask(folder, 0, 0, Reason.READ_ERROR, f"folder cannot be listed: {exc}")
+                continue
+            subfolders = []
+            for entry in entries:
+                task, sub = self._entry(entry, ancestors)
+                if task is not None:
+                    yield task
+                if sub is not None:
+                    subfolders.append(sub)
+            stack.extend(reversed(subfolders))
+
+    def _entry(self, entry: os.DirEntry, ancestors):
+        path = entry.path
+        rel = self._rel(path)
+        try:
+            lst = entry.stat(follow_symlinks=False)
+        except FileNotFoundError:
+            return FileTask(path, 0, 0, Reason.VANISHED, "vanished during the scan"), None
+        except OSError as exc:
+            return FileTask(path, 0, 0, Reason.PERMISSION, exc.strerror or str(exc)), None
+        mode = lst.st_mode
+        if stat.S_ISLNK(mode):
+            if not self.follow_symlinks:
+                return FileTask(path, 0, lst.st_mtime_ns, Reason.NOT_REGULAR,
+                                "symbolic link (follow_symlinks is off)"), None
+            try:
+                st = os.stat(path)
+            except FileNotFoundError:
+                return FileTask(path, 0, lst.st_mtime_ns, Reason.VANISHED, "dangling symbolic link"), None
+            except OSError as exc:
+                if exc.errno == errno.ELOOP:
+                    return FileTask(path, 0, lst.st_mtime_ns, Reason.SYMLINK_LOOP, "symbolic link loop"), None
+                return FileTask(path, 0, lst.st_mtime_ns, Reason.PERMISSION, exc.strerror or str(exc)), None
+            mode = st.st_mode
+        else:
+            st = lst
+        if stat.S_ISDIR(mode):
+            if self.filter.prunes_dir(rel):
+                self.stats.excluded += 1
+                return None, None
+            key = (st.st_dev, st.st_ino)
+            if key in ancestors:
+                return FileTask(path, 0, st.st_mtime_ns, Reason.SYMLINK_LOOP,
+                                "symbolic link to a folder that contains it"), None
+            return None, (path, ancestors + (key,))
+        if not self.filter.wants_file(rel):
+            self.stats.excluded += 1
+            return None, None
+        self.stats.files += 1
+        if not stat.S_ISREG(mode):
+            kind = ("FIFO" if stat.S_ISFIFO(mode) else "socket" if stat.S_ISSOCK(mode)
+                    else "device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "special file")
+            return FileTask(path, 0, st.st_mtime_ns, Reason.NOT_REGULAR, kind), None
+        self.stats.bytes += st.st_size
+        if st.st_size > self.max_file_size:
+            return FileTask(path, st.st_size, st.st_mtime_ns, Reason.TOO_LARGE,
+                            f"{st.st_size} bytes > max_file_size {self.max_file_size}"), None
+        return FileTask(path, st.st_size, st.st_mtime_ns), None
