@@ -311,7 +311,7 @@ class ONNXInferenceEngine:
         width = max(len(ids) for ids in batch)
         tokens = np.full((n, width), self.pad_id, dtype=np.int32)
         for row, ids in enumerate(batch):
-            tokens[row, width - len(ids):] = ids  # left padding keeps the new tokens aligned
+            tokens[row, :len(ids)] = ids  # right padding, as the tokenizer's encode_batch does
         params = og.GeneratorParams(self.model)
         max_length = max(width + self.max_output_tokens + 2, self.min_max_length)
         params.set_search_options(max_length=max_length, batch_size=n,

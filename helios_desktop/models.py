@@ -69,7 +69,7 @@ def verify_model(folder: Path, provider: str = "auto") -> dict:
             raise ModelError(f"{folder} lacks {', '.join(missing)}: not a complete model folder")
         started = time.perf_counter()
         engine = ONNXInferenceEngine(folder, load_schema(None), provider=provider, max_batch_size=1,
-                                     max_output_tokens=256)
+                                     max_output_tokens=1024)
         loaded = time.perf_counter() - started
         text = "Meeting notes: the team agreed to ship the release on Friday.\n"
         kind = detect_kind(b"notes.txt", text)

@@ -1,0 +1,56 @@
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+TINY_MODEL = REPO / "models" / "tiny-llama"
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path, monkeypatch):
+    """Per-user config, data and state go to a temporary folder."""
+    home = tmp_path / "home"
+    for var, sub in (("XDG_CONFIG_HOME", "config"), ("XDG_DATA_HOME", "data"),
+                     ("XDG_STATE_HOME", "state")):
+        (home / sub).mkdir(parents=True)
+        monkeypatch.setenv(var, str(home / sub))
+    return home
+
+
+@pytest.fixture
+def tiny_model() -> Path:
+    assert (TINY_MODEL / "genai_config.json").exists(), "the committed tiny model is missing"
+    return TINY_MODEL
+
+
+def helios(*args, check=False, timeout=300, input=None, env=None):
+    """Run the real `helios` command line in a subprocess."""
+    result = subprocess.run([sys.executable, "-m", "helios_desktop", *map(str, args)],
+                            capture_output=True, text=True, timeout=timeout, input=input,
+                            env=env or os.environ.copy(), cwd=REPO)
+    if check and result.returncode != 0:
+        raise AssertionError(f"helios {args} exited {result.returncode}:\n{result.stderr}")
+    return result
+
+
+def analyze_args(folder, db, model, *extra):
+    # The random tiny model writes long strings; give it room so most outputs close.
+    return ["analyze", folder, "--db", db, "--model", model, "--set", "max_output_tokens=400",
+            "--set", "max_input_tokens=256", *extra]
+
+
+def db_rows(db) -> list[dict]:
+    conn = sqlite3.connect(db)
+    conn.row_factory = sqlite3.Row
+    rows = [dict(r) for r in conn.execute("SELECT * FROM files ORDER BY id")]
+    conn.close()
+    return rows
+
+
+def events_of(stdout: str) -> list[dict]:
+    return [json.loads(line) for line in stdout.splitlines() if line.strip()]

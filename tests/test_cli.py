@@ -1,0 +1,145 @@
+"""The command line as a user meets it: clear one-line errors, events, stop and resume."""
+
+import json
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+
+from helios_desktop.events import EVENTS, parse_event
+
+from conftest import REPO, analyze_args, events_of, helios
+
+
+def _one_clear_line(result):
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if "error:" in line]
+    assert len(errors) == 1, result.stderr
+    return errors[0]
+
+
+def test_missing_folder(tmp_path, tiny_model):
+    line = _one_clear_line(helios(*analyze_args(tmp_path / "nope", tmp_path / "h.db", tiny_model)))
+    assert "nope does not exist" in line
+
+
+def test_file_instead_of_folder(tmp_path, tiny_model):
+    f = tmp_path / "f.txt"
+    f.write_text("x")
+    assert "is not a folder" in _one_clear_line(helios(*analyze_args(f, tmp_path / "h.db", tiny_model)))
+
+
+def test_unreadable_database(tmp_path, tiny_model):
+    db = tmp_path / "h.db"
+    db.write_bytes(b"this is not sqlite at all" * 100)
+    line = _one_clear_line(helios(*analyze_args(tmp_path, db, tiny_model)))
+    assert str(db) in line
+
+
+def test_foreign_sqlite_database(tmp_path, tiny_model):
+    db = tmp_path / "other.db"
+    conn = sqlite3.connect(db)
+    conn.execute("CREATE TABLE people (name TEXT)")
+    conn.commit()
+    conn.close()
+    assert "not a Helios database" in _one_clear_line(helios(*analyze_args(tmp_path, db, tiny_model)))
+
+
+def test_broken_config(tmp_path, tiny_model):
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("max_batch_size: zero\n")
+    line = _one_clear_line(helios(*analyze_args(tmp_path, tmp_path / "h.db", tiny_model,
+                                                "--config", cfg)))
+    assert "max_batch_size" in line and "zero" in line
+
+
+def test_missing_model(tmp_path):
+    line = _one_clear_line(helios("analyze", tmp_path, "--db", tmp_path / "h.db",
+                                  "--model", tmp_path / "no-model"))
+    assert "does not exist" in line and "build-default" in line
+
+
+def test_default_model_not_built_says_what_to_do(tmp_path):
+    line = _one_clear_line(helios("analyze", tmp_path, "--db", tmp_path / "h.db"))
+    assert "helios models build-default" in line
+
+
+def test_events_are_versioned_json_lines(tmp_path, tiny_model):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i in range(12):
+        (folder / f"{i}.txt").write_text(f"text number {i}")
+    (folder / "blob.bin").write_bytes(b"\x00\x01")
+    result = helios(*analyze_args(folder, tmp_path / "h.db", tiny_model, "--events", "jsonl"))
+    assert result.returncode == 0, result.stderr
+    events = [parse_event(line) for line in result.stdout.splitlines()]
+    names = [e["event"] for e in events]
+    assert names[0] in ("worker", "run_started") and names[-1] == "run_finished"
+    assert set(names) <= set(EVENTS) and {"run_started", "scan_progress", "worker"} <= set(names)
+    finished = events[-1]
+    assert finished["status"] == "completed"
+    assert finished["counts"]["done"] + finished["counts"]["failed"] == 12
+    assert finished["counts"]["skipped"] == 1
+    started = next(e for e in events if e["event"] == "run_started")
+    assert started["provider"] == "cpu" and started["folder"] == str(folder)
+
+
+def test_stop_line_on_stdin_stops_cleanly_and_resume_finishes(tmp_path, tiny_model):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i in range(300):
+        (folder / f"{i:03}.txt").write_text(f"Line {i} of a longer text. " * 5)
+    db = tmp_path / "h.db"
+    proc = subprocess.Popen([sys.executable, "-m", "helios_desktop",
+                             *map(str, analyze_args(folder, db, tiny_model, "--events", "jsonl",
+                                                    "--batch-size", "2"))],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, cwd=REPO)
+    for line in proc.stdout:
+        if parse_event(line)["event"] == "progress":
+            proc.stdin.write("stop\n")
+            proc.stdin.flush()
+            break
+    rest = proc.stdout.read()
+    proc.wait(timeout=60)
+    assert proc.returncode == 130, proc.stderr.read()
+    last = events_of(rest)[-1]
+    assert last["event"] == "run_finished" and last["status"] == "interrupted"
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT count(*) FROM files WHERE status='leased'").fetchone()[0] == 0
+    assert conn.execute("SELECT status FROM runs").fetchone()[0] == "interrupted"
+    conn.close()
+    again = helios(*analyze_args(folder, db, tiny_model), check=True)
+    assert "completed (resumed)" in again.stdout
+
+
+def test_sigterm_is_a_clean_stop(tmp_path, tiny_model):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i in range(300):
+        (folder / f"{i:03}.txt").write_text(f"Entry {i}. " * 20)
+    db = tmp_path / "h.db"
+    proc = subprocess.Popen([sys.executable, "-m", "helios_desktop",
+                             *map(str, analyze_args(folder, db, tiny_model, "--events", "jsonl",
+                                                    "--batch-size", "2"))],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
+    for line in proc.stdout:
+        if parse_event(line)["event"] == "progress":
+            proc.send_signal(signal.SIGTERM)
+            break
+    proc.stdout.read()
+    proc.wait(timeout=60)
+    assert proc.returncode == 130
+    conn = sqlite3.connect(db)
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert conn.execute("SELECT count(*) FROM files WHERE status='leased'").fetchone()[0] == 0
+    conn.close()
+
+
+def test_gui_not_yet_available_says_so():
+    result = helios("gui")
+    assert result.returncode == 1 and "helios analyze" in result.stderr

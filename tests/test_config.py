@@ -1,0 +1,57 @@
+"""Configuration: each kind of bad config gets its clear message; sources are shown."""
+
+import pytest
+
+from helios_desktop.config import ConfigError, load_settings
+
+from conftest import helios
+
+
+@pytest.mark.parametrize("text, words", [
+    ("workers: many\n", ["'workers'", "'many'", "integer"]),
+    ("provider: tpu\n", ["'provider'", "'tpu'", "auto, cuda, cpu"]),
+    ("max_batch_sise: 4\n", ["unknown setting 'max_batch_sise'", "did you mean 'max_batch_size'"]),
+    ("follow_symlinks: maybe\n", ["'follow_symlinks'", "true or false"]),
+    ("include: 5\n", ["'include'", "glob patterns"]),
+    ("metrics_port: 70000\n", ["'metrics_port'", "<= 65535"]),
+    ("metrics_host: 0.0.0.0\n", ["not a loopback address", "metrics_allow_remote"]),
+    ("workers: [1\n", ["not valid YAML"]),
+    ("- a\n- b\n", ["must hold a mapping"]),
+])
+def test_bad_config_messages(tmp_path, text, words):
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(text)
+    with pytest.raises(ConfigError) as info:
+        load_settings(cfg)
+    for word in words:
+        assert word in str(info.value)
+    if "YAML" not in words[0] and "mapping" not in words[0]:
+        assert str(cfg) in str(info.value) or "loopback" in str(info.value)
+
+
+def test_missing_config_file(tmp_path):
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_settings(tmp_path / "nope.yaml")
+
+
+def test_sources_and_overrides(tmp_path, isolated_home):
+    user = isolated_home / "config" / "helios" / "config.yaml"
+    user.parent.mkdir(parents=True)
+    user.write_text("max_batch_size: 3\n")
+    settings = load_settings(overrides={"workers": 2})
+    assert settings.max_batch_size == 3 and settings.sources["max_batch_size"] == str(user)
+    assert settings.workers == 2 and settings.sources["workers"] == "command line"
+    assert settings.provider == "auto" and settings.sources["provider"] == "default"
+
+
+def test_config_show_cli(tmp_path):
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("max_input_tokens: 256\n")
+    result = helios("config", "show", "--config", cfg, "--set", "workers=3")
+    assert result.returncode == 0, result.stderr
+    lines = {line.split()[0]: line for line in result.stdout.splitlines() if not line.startswith("#")}
+    assert lines["max_input_tokens"].endswith(f"# {cfg}") and "256" in lines["max_input_tokens"]
+    assert lines["workers"].endswith("# command line")
+    assert lines["provider"].endswith("# default")
+    bad = helios("config", "show", "--set", "workers=-1")
+    assert bad.returncode == 1 and "'workers'" in bad.stderr and "Traceback" not in bad.stderr
