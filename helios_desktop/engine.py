@@ -27,7 +27,7 @@ import numpy as np
 
 from . import prompt as prompts
 from .records import AnalysisResult, Document, Reason, Status
-from .schema import AnalysisSchema
+from .schema import CATEGORIES, AnalysisSchema
 
 log = logging.getLogger("helios.engine")
 
@@ -167,7 +167,10 @@ class ONNXInferenceEngine:
         self.min_max_length = int(window.get("window_size", 0) or 0)
         self.pad_id = int(info.get("model", {}).get("pad_token_id", 0) or 0)
         self.chat = self._has_chat_template()
-        self._tail_grammar = ("start: obj TAIL\nTAIL: /\\n+\\x01/\nobj: %json "
+        # Base models with the built-in schema get a grammar whose summary opens with
+        # the file's kind ("This Python source ..."); others get the schema as is.
+        self.kind_grammar = not self.chat and schema.is_default
+        self._json_grammar = ("start: obj TAIL\nTAIL: /\\n+\\x01/\nobj: %json "
                               + schema.guidance_json() + "\n")
         self._newline_tokens: dict[int, bool] = {}
         self._og_engine = og.Engine(self.model) if self.paged else None
@@ -228,7 +231,7 @@ class ONNXInferenceEngine:
             chunk = self._next_chunk(queue)
             try:
                 started = time.perf_counter()
-                generations = self.generate([p.ids for _, p in chunk])
+                generations = self.generate([p.ids for _, p in chunk], chunk[0][1].doc.kind)
                 seconds = time.perf_counter() - started
             except Exception as exc:
                 if is_oom(exc):
@@ -256,6 +259,11 @@ class ONNXInferenceEngine:
 
     def _next_chunk(self, queue: list) -> list:
         size = min(self.batch_size, len(queue))
+        if self.kind_grammar:  # one grammar per batch: same kind only
+            same = 1
+            while same < size and queue[same][1].doc.kind == queue[0][1].doc.kind:
+                same += 1
+            size = same
         if self.equal_lengths_only:
             first = len(queue[0][1].ids)
             n = 1
@@ -292,11 +300,13 @@ class ONNXInferenceEngine:
 
     # -- generation -------------------------------------------------------------------------
 
-    def generate(self, batch: list[np.ndarray]) -> list[Generation]:
+    def generate(self, batch: list[np.ndarray], kind: str = "file") -> list[Generation]:
         """Guided generation for a batch of prompts (token ids); the seam tests drive."""
         if self._og_engine is not None:
             return self._generate_engine(batch)
-        return self._generate_static(batch)
+        grammar = (prompts.base_model_grammar(list(CATEGORIES), kind) if self.kind_grammar
+                   else self._json_grammar)
+        return self._generate_static(batch, grammar)
 
     def _is_newline(self, token: int) -> bool:
         hit = self._newline_tokens.get(token)
@@ -305,7 +315,7 @@ class ONNXInferenceEngine:
             self._newline_tokens[token] = hit
         return hit
 
-    def _generate_static(self, batch: list[np.ndarray]) -> list[Generation]:
+    def _generate_static(self, batch: list[np.ndarray], grammar: str) -> list[Generation]:
         og = self._og
         n = len(batch)
         width = max(len(ids) for ids in batch)
@@ -314,13 +324,12 @@ class ONNXInferenceEngine:
             tokens[row, :len(ids)] = ids  # right padding, as the tokenizer's encode_batch does
         params = og.GeneratorParams(self.model)
         max_length = max(width + self.max_output_tokens + 2, self.min_max_length)
-        params.set_search_options(max_length=max_length, batch_size=n,
-                                  do_sample=False)
+        params.set_search_options(max_length=max_length, batch_size=n, do_sample=False)
         # One finished row must not stop the grammar of the others (0.18 raises
         # "compute_mask() called after stop"): the grammar asks for a newline tail
         # after the object and never accepts end-of-text, and we stop the loop
         # ourselves once every row has closed its object.
-        params.set_guidance("lark_grammar", self._tail_grammar)
+        params.set_guidance("lark_grammar", grammar)
         generator = og.Generator(self.model, params)
         generator.append_tokens(tokens)
         generated = [[] for _ in range(n)]

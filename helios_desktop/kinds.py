@@ -160,6 +160,6 @@ def detect_kind(path: bytes, text: str) -> Kind:
             category = cue if category == "" or cue in ("legal", "financial", "report") else category
     if not language and category in ("log", "documentation", "correspondence", "legal",
                                      "financial", "report", ""):
-        language = guess if category else ""
+        language = guess
     return Kind(label=label, category=category, language=language,
                 language_guess=guess, personal_data=personal)

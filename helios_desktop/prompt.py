@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 from .records import Document, display_path
 from .schema import AnalysisSchema
@@ -49,19 +50,42 @@ def user_message(doc: Document, text: str, schema: AnalysisSchema) -> str:
 
 
 def completion_prompt(doc: Document, text: str, schema: AnalysisSchema) -> str:
-    """For base models: a document that a JSON description naturally continues."""
+    """For base models: the file, then the start of its description.
+
+    No field list and no worked example: a 270M base model copies any text it is
+    shown into every answer. With the built-in schema the grammar of
+    ``base_model_grammar`` shapes the answer instead.
+    """
+    lines = [*evidence_lines(doc, schema), FENCE, _neutralise(text), FENCE_END]
+    if not schema.is_default:
+        lines += ["", "Description of the file above as JSON with these fields:",
+                  schema.describe_fields()]
+    lines.append("JSON description of the file above:")
+    return "\n".join(lines) + "\n"
+
+
+def base_model_grammar(categories: list[str], kind: str = "file") -> str:
+    """A lark grammar for the built-in schema that reads naturally to a base model.
+
+    The summary is forced to open with "This <kind> " and to be one sentence (it
+    ends at the first full stop), which stops the loops small models fall into.
+    The output is still the built-in schema's JSON, validated again in code.
+    The trailing newline tail lets one row of a batch finish while others go on.
+    """
+    cats = " | ".join(json.dumps(json.dumps(c)) for c in categories)
+    lead = json.dumps(json.dumps({"summary": f"This {kind} "}, separators=(",", ":"))[:-2])  # '{"summary":"This kind '
     return "\n".join([
-        *evidence_lines(doc, schema),
-        FENCE,
-        _neutralise(text),
-        FENCE_END,
-        "",
-        "Fields of the description:",
-        schema.describe_fields(),
-        "",
-        "Description of the file above, as JSON:",
-        "",
-    ])
+        f'start: {lead} SUMMARY "\\",\\"category\\":" category '
+        '",\\"language\\":\\"" LANG "\\",\\"keywords\\":[" keywords "],'
+        '\\"contains_personal_data\\":" BOOL "}" TAIL',
+        f"category: {cats}",
+        "keywords: " + " | ".join(['""'] + [" \",\" ".join(["KEYWORD"] * n) for n in range(1, 4)]),
+        'KEYWORD: /"[A-Za-z0-9][^"\\\\\\n]{0,24}"/',
+        r'SUMMARY: /[^"\\\n.]{3,120}\./',
+        r'LANG: /[A-Za-z][A-Za-z +#-]{0,20}/',
+        'BOOL: "true" | "false"',
+        r'TAIL: /\n+\x01/',
+    ]) + "\n"
 
 
 def chat_messages(doc: Document, text: str, schema: AnalysisSchema) -> str:
