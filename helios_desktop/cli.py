@@ -77,10 +77,11 @@ class _TerminalProgress:
 
 
 def cmd_analyze(args) -> int:
-    from .engine import EngineError, ONNXInferenceEngine
+    from .engine import EngineError, read_model_info, resolve_provider
     from .ledger import Ledger, LedgerError
-    from .run import AnalysisRun
+    from .messages import EngineSpec
     from .schema import SchemaError, load_schema
+    from .supervisor import HeliosOrchestrator, RunError
 
     folder = Path(args.folder)
     if not folder.exists():
@@ -92,31 +93,27 @@ def cmd_analyze(args) -> int:
     settings = _settings(args)
     try:
         schema = load_schema(settings.schema)
-    except SchemaError as exc:
-        raise CliError(str(exc)) from None
-    model_path = _model_path(settings)
-    from .engine import read_model_info
-
-    try:
+        model_path = _model_path(settings)
         read_model_info(model_path)
-    except EngineError as exc:
+        provider = resolve_provider(settings.provider)
+    except (SchemaError, EngineError) as exc:
         raise CliError(str(exc)) from None
     try:
         ledger = Ledger(_database(settings))
     except LedgerError as exc:
         raise CliError(str(exc)) from None
-
+    spec = EngineSpec(model_path=str(model_path), provider=provider, schema=schema.schema,
+                      max_batch_size=settings.max_batch_size,
+                      max_input_tokens=settings.max_input_tokens,
+                      max_output_tokens=settings.max_output_tokens,
+                      max_file_size=settings.max_file_size, test_hooks=_test_hooks())
     events = EventWriter(sys.stdout) if args.events == "jsonl" else None
     progress = _TerminalProgress(sys.stderr) if events is None and sys.stderr.isatty() else None
-
-    def factory(on_resized):
-        return ONNXInferenceEngine(model_path, schema, provider=settings.provider,
-                                   max_batch_size=settings.max_batch_size,
-                                   max_input_tokens=settings.max_input_tokens,
-                                   max_output_tokens=settings.max_output_tokens,
-                                   on_batch_resized=on_resized)
-
-    run = AnalysisRun(settings, str(folder), ledger, factory, events=events, on_progress=progress)
+    try:
+        run = HeliosOrchestrator(settings, str(folder), ledger, spec, events=events,
+                                 on_progress=progress)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
 
     async def main():
         loop = asyncio.get_running_loop()
@@ -126,6 +123,8 @@ def cmd_analyze(args) -> int:
             signals["count"] += 1
             if signals["count"] > 1:
                 # Second signal: leave at once; WAL keeps the ledger consistent for resume.
+                for worker in run.workers.values():
+                    worker.process.kill()
                 os._exit(EXIT_INTERRUPTED)
             run.request_stop()
 
@@ -137,7 +136,7 @@ def cmd_analyze(args) -> int:
 
     try:
         summary = asyncio.run(main())
-    except EngineError as exc:
+    except (RunError, OSError) as exc:
         if events:
             events.emit("error", message=str(exc))
         raise CliError(str(exc)) from None
@@ -147,6 +146,12 @@ def cmd_analyze(args) -> int:
         sys.stderr.write("\n")
     _print_summary(summary, sys.stderr if events else sys.stdout, _database(settings))
     return EXIT_INTERRUPTED if summary.status == "interrupted" else EXIT_OK
+
+
+def _test_hooks() -> dict:
+    """Fault injection for the test suite only (HELIOS_TEST_HOOKS='{"exit_on": "MARKER"}')."""
+    raw = os.environ.get("HELIOS_TEST_HOOKS")
+    return json.loads(raw) if raw else {}
 
 
 def _watch_stdin(loop, stop) -> None:
@@ -167,7 +172,9 @@ def _print_summary(summary, stream, db: Path) -> None:
         + (f", {c['pending'] + c['leased']} left for the next run" if c['pending'] + c['leased'] else "")
         + (f", {summary.excluded} excluded by patterns (not stored)" if summary.excluded else ""),
         f"{summary.seconds:.1f}s, {summary.files_per_second:.2f} files/s, "
-        f"{summary.tokens_per_second:.1f} generated tokens/s on {summary.provider} ({summary.model})",
+        f"{summary.tokens_per_second:.1f} generated tokens/s on {summary.provider} ({summary.model}), "
+        f"{summary.workers} worker{'s' if summary.workers != 1 else ''}"
+        + (f", {summary.restarts} restarted" if summary.restarts else ""),
     ]
     if summary.reused:
         lines.append(f"{summary.reused} unchanged files kept their results from the previous run")
@@ -317,8 +324,10 @@ def main(argv: list[str] | None = None) -> int:
     multiprocessing.freeze_support()
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="helios: %(message)s", stream=sys.stderr)
+    from .logs import setup_logging
+    from .paths import state_dir
+
+    setup_logging(state_dir() if args.command == "analyze" else None, args.verbose)
     if args.command is None:
         args = parser.parse_args(["gui"])
     try:

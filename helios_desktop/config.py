@@ -36,6 +36,15 @@ def _int(minimum: int, maximum: int | None = None):
     return check
 
 
+def _number(minimum: float, maximum: float):
+    def check(value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
+                minimum <= value <= maximum):
+            raise ValueError(f"a number of seconds from {minimum} to {maximum}")
+        return float(value)
+    return check
+
+
 def _bool(value: Any) -> bool:
     if not isinstance(value, bool):
         raise ValueError("true or false")
@@ -96,6 +105,8 @@ FIELDS: dict[str, Any] = {
     "metrics_port": _int(0, 65535),
     "metrics_allow_remote": _bool,
     "schema": _schema,
+    "worker_heartbeat_timeout": _number(1, 3600),
+    "worker_batch_timeout": _number(5, 86400),
 }
 
 

@@ -247,22 +247,40 @@ class Ledger:
     # -- work ------------------------------------------------------------------------------
 
     def lease(self, run_id: int, limit: int, worker: int = 0) -> list[Lease]:
+        """Lease up to ``limit`` pending files to ``worker``. A file that was in flight
+        when a worker died (attempts > 0) is leased alone, so a poison file can only
+        take itself down."""
         with self.transaction():
             rows = self.conn.execute(
                 "SELECT id, path, size, mtime_ns, attempts FROM files "
-                "WHERE run_id = ? AND status = 'pending' ORDER BY id LIMIT ?",
-                (run_id, limit)).fetchall()
+                "WHERE run_id = ? AND status = 'pending' AND attempts > 0 ORDER BY id LIMIT 1",
+                (run_id,)).fetchall()
+            if not rows:
+                rows = self.conn.execute(
+                    "SELECT id, path, size, mtime_ns, attempts FROM files "
+                    "WHERE run_id = ? AND status = 'pending' ORDER BY id LIMIT ?",
+                    (run_id, limit)).fetchall()
             self.conn.executemany("UPDATE files SET status='leased', worker=? WHERE id=?",
                                   [(worker, r[0]) for r in rows])
         return [Lease(r[0], FileTask(bytes(r[1]), r[2], r[3]), r[4]) for r in rows]
 
-    def release(self, file_ids: Iterable[int], *, count_attempt: bool) -> None:
-        """Put leased files back to pending (a worker died or the run is stopping)."""
-        extra = ", attempts = attempts + 1" if count_attempt else ""
+    def release_worker(self, run_id: int, worker: int, max_attempts: int) -> list[bytes]:
+        """A worker died: its leased files go back to pending with one more attempt; those
+        that reach ``max_attempts`` fail as ``worker_lost``. Returns the failed paths."""
         with self.transaction():
-            self.conn.executemany(
-                f"UPDATE files SET status='pending', worker=NULL{extra} "
-                "WHERE id=? AND status='leased'", [(i,) for i in file_ids])
+            self.conn.execute("UPDATE files SET status='pending', worker=NULL, "
+                              "attempts = attempts + 1 WHERE run_id=? AND worker=? "
+                              "AND status='leased'", (run_id, worker))
+            lost = [bytes(p) for (p,) in self.conn.execute(
+                "SELECT path FROM files WHERE run_id=? AND status='pending' AND attempts >= ?",
+                (run_id, max_attempts))]
+            self.conn.execute(
+                "UPDATE files SET status='failed', reason=?, message=?, updated_at=? "
+                "WHERE run_id=? AND status='pending' AND attempts >= ?",
+                (Reason.WORKER_LOST.value,
+                 f"its worker died {max_attempts} times while analyzing it", time.time(),
+                 run_id, max_attempts))
+        return lost
 
     def release_all(self, run_id: int) -> None:
         with self.transaction():

@@ -1,0 +1,70 @@
+"""NVML sampler: utilisation and memory of the GPUs the workers use, once a second."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+log = logging.getLogger("helios.gpu")
+
+
+class GpuSampler:
+    """Samples into the metrics; with no NVIDIA driver it logs once and exports nothing."""
+
+    def __init__(self, metrics, gpus: list[int] | None = None, interval: float = 1.0):
+        self.metrics = metrics
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.available = False
+        self.handles: dict[int, object] = {}
+        self.last: dict[int, dict] = {}
+        try:
+            import pynvml
+
+            pynvml.nvmlInit()
+            count = pynvml.nvmlDeviceGetCount()
+            wanted = range(count) if gpus is None else [g for g in gpus if g < count]
+            self.handles = {i: pynvml.nvmlDeviceGetHandleByIndex(i) for i in wanted}
+            self._nvml = pynvml
+            self.available = bool(self.handles)
+            if not self.available:
+                log.info("NVML found no GPU: no GPU metrics")
+        except Exception as exc:
+            log.info("no NVIDIA driver (%s): no GPU metrics", exc.__class__.__name__)
+
+    def start(self) -> None:
+        if self.available:
+            self.sample()
+            self._thread = threading.Thread(target=self._run, name="helios-nvml", daemon=True)
+            self._thread.start()
+
+    def sample(self) -> None:
+        nvml = self._nvml
+        for index, handle in self.handles.items():
+            try:
+                util = nvml.nvmlDeviceGetUtilizationRates(handle)
+                mem = nvml.nvmlDeviceGetMemoryInfo(handle)
+            except Exception as exc:  # a GPU that falls off the bus must not stop the run
+                log.warning("NVML sample of GPU %d failed: %s", index, exc)
+                continue
+            gpu = str(index)
+            self.metrics.gpu_utilization.labels(gpu).set(util.gpu / 100.0)
+            self.metrics.gpu_memory_used.labels(gpu).set(mem.used)
+            self.metrics.gpu_memory_total.labels(gpu).set(mem.total)
+            self.last[index] = {"utilization": util.gpu / 100.0, "memory_used": mem.used,
+                                "memory_total": mem.total}
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.sample()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout=2)
+        if self.available:
+            try:
+                self._nvml.nvmlShutdown()
+            except Exception:
+                pass

@@ -1,0 +1,102 @@
+"""Typed messages between the supervisor and its worker processes (defined once, versioned).
+
+Each worker has its own duplex pipe; nothing is shared between processes that
+can be killed. Files cross the pipe as ledger ids and paths, never as text: the
+worker reads them itself, so no large text is pickled.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .records import AnalysisResult
+
+VERSION = 1
+
+
+@dataclass(slots=True)
+class WorkItem:
+    file_id: int
+    path: bytes
+    size: int
+    mtime_ns: int
+
+
+# supervisor -> worker
+
+@dataclass(slots=True)
+class Batch:
+    batch_id: int
+    items: list[WorkItem]
+    v: int = VERSION
+
+
+@dataclass(slots=True)
+class Shutdown:
+    v: int = VERSION
+
+
+# worker -> supervisor
+
+@dataclass(slots=True)
+class WorkerState:
+    worker: int
+    pid: int
+    state: str  # starting | loading_model | ready | busy | stopped
+    device: str = ""
+    batch_size: int = 0
+    model: str = ""
+    demonstration: bool = False
+    v: int = VERSION
+
+
+@dataclass(slots=True)
+class Heartbeat:
+    worker: int
+    busy_since: float | None  # monotonic time the current batch started, None when idle
+    v: int = VERSION
+
+
+@dataclass(slots=True)
+class BatchDone:
+    worker: int
+    batch_id: int
+    outcomes: list[tuple[int, AnalysisResult]]
+    seconds: float
+    batch_size: int
+    v: int = VERSION
+
+
+@dataclass(slots=True)
+class BatchResized:
+    worker: int
+    old: int
+    new: int
+    reason: str
+    v: int = VERSION
+
+
+@dataclass(slots=True)
+class WorkerFailed:
+    """Sent by a worker that cannot go on (the model does not load, say) before it exits."""
+
+    worker: int
+    message: str
+    traceback: str = ""
+    fatal: bool = True
+    v: int = VERSION
+
+
+@dataclass(slots=True)
+class EngineSpec:
+    """What a worker needs to build its engine (picklable, sent at spawn)."""
+
+    model_path: str
+    provider: str
+    schema: dict
+    max_batch_size: int
+    max_input_tokens: int
+    max_output_tokens: int
+    max_file_size: int
+    gpu: int | None = None
+    test_hooks: dict = field(default_factory=dict)

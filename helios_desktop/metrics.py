@@ -1,0 +1,106 @@
+"""Prometheus metrics: one registry in the supervisor, served with /healthz beside it.
+
+Workers report their counts to the supervisor over their pipes; only the
+supervisor touches the registry (no multiprocess mode). Names follow Prometheus
+conventions: base units, ``_total`` on counters, no file paths in labels.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import socket
+import socketserver
+import threading
+from collections.abc import Callable
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info, make_wsgi_app
+
+
+class Metrics:
+    def __init__(self) -> None:
+        r = self.registry = CollectorRegistry()
+        self.files_discovered = Counter("helios_files_discovered", "Files found by the scanner.",
+                                        registry=r)
+        self.files_processed = Counter("helios_files_processed", "Files finished, by status.",
+                                       ["status"], registry=r)
+        self.inference_duration = Histogram(
+            "helios_inference_duration_seconds", "Inference time per file.", registry=r,
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60))
+        self.tokens = Counter("helios_tokens", "Model tokens, by kind.", ["kind"], registry=r)
+        self.queue_depth = Gauge("helios_queue_depth", "Files waiting to be analyzed.", registry=r)
+        self.batch_size = Gauge("helios_batch_size", "Current batch size, by worker.", ["worker"],
+                                registry=r)
+        self.workers_alive = Gauge("helios_workers_alive", "Worker processes alive.", registry=r)
+        self.worker_restarts = Counter("helios_worker_restarts", "Worker processes restarted.",
+                                       registry=r)
+        self.worker_state = Gauge("helios_worker_state", "1 for each worker's current state.",
+                                  ["worker", "state"], registry=r)
+        self.gpu_utilization = Gauge("helios_gpu_utilization_ratio", "GPU utilisation (0-1).",
+                                     ["gpu"], registry=r)
+        self.gpu_memory_used = Gauge("helios_gpu_memory_used_bytes", "GPU memory in use.", ["gpu"],
+                                     registry=r)
+        self.gpu_memory_total = Gauge("helios_gpu_memory_total_bytes", "GPU memory in all.",
+                                      ["gpu"], registry=r)
+        self.info = Info("helios_run", "The run: provider and model.", registry=r)
+        for status in ("done", "failed", "skipped"):
+            self.files_processed.labels(status)
+        for kind in ("prompt", "generated"):
+            self.tokens.labels(kind)
+
+    def set_worker_state(self, worker: int, state: str) -> None:
+        for s in ("starting", "loading_model", "ready", "busy", "restarting", "stopped"):
+            self.worker_state.labels(str(worker), s).set(1 if s == state else 0)
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class _Server(socketserver.ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, *args) -> None:  # scrapes are not worth a log line each
+        pass
+
+
+class MetricsServer:
+    """HTTP exporter: ``/metrics`` (Prometheus text format) and ``/healthz`` (JSON)."""
+
+    def __init__(self, metrics: Metrics, health: Callable[[], dict], host: str = "127.0.0.1",
+                 port: int = 0, allow_remote: bool = False):
+        if not allow_remote and not is_loopback(host):
+            raise ValueError(f"metrics_host {host!r} is not a loopback address; set "
+                             "metrics_allow_remote: true to expose metrics on the network")
+        metrics_app = make_wsgi_app(metrics.registry)
+
+        def app(environ, start_response):
+            if environ.get("PATH_INFO") == "/healthz":
+                body = json.dumps(health()).encode()
+                start_response("200 OK", [("Content-Type", "application/json"),
+                                          ("Content-Length", str(len(body)))])
+                return [body]
+            return metrics_app(environ, start_response)
+
+        server_class = _Server
+        if ":" in host:
+            server_class = type("_Server6", (_Server,), {"address_family": socket.AF_INET6})
+        self.httpd = make_server(host, port, app, server_class=server_class,
+                                 handler_class=_QuietHandler)
+        self.host = host
+        self.port = self.httpd.server_port
+        self._thread = threading.Thread(target=self.httpd.serve_forever, name="helios-metrics",
+                                        daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()

@@ -1,0 +1,529 @@
+"""The backend supervisor: scanner -> dispatcher -> worker processes -> one ledger writer.
+
+``HeliosOrchestrator`` runs on one asyncio loop. The scanner writes every file
+found to the ledger; the dispatcher leases pending files to a worker (in the
+ledger, before sending) and keeps each worker two batches deep; results come
+back over each worker's own pipe and are written in one transaction per batch.
+A worker that dies or goes silent is replaced; its leased files go back to
+pending with one more attempt, and a file whose worker dies three times fails
+as ``worker_lost``. Metrics are served over HTTP; events go to stdout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import multiprocessing
+import os
+import signal
+import time
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+
+from .config import Settings
+from .events import EventWriter
+from .gpu import GpuSampler
+from .ledger import Ledger
+from .messages import (Batch, BatchDone, BatchResized, EngineSpec, Heartbeat, Shutdown,
+                       WorkerFailed, WorkerState, WorkItem)
+from .metrics import Metrics, MetricsServer
+from .records import Status, display_path
+from .scan import AsyncFileScanner
+from .workers import worker_main
+
+log = logging.getLogger("helios.supervisor")
+
+SCAN_FLUSH = 512
+DEPTH = 2            # batches in flight per worker: one running, one waiting in its pipe
+MAX_ATTEMPTS = 3     # worker deaths a file may be present at before it fails as worker_lost
+
+
+class RunError(RuntimeError):
+    """The run cannot go on (no worker can load the model, say)."""
+
+
+@dataclass
+class RunSummary:
+    run_id: int
+    status: str  # completed | interrupted
+    counts: dict[str, int]
+    reasons: dict[str, int]
+    seconds: float
+    files_per_second: float
+    tokens_per_second: float
+    prompt_tokens: int = 0
+    generated_tokens: int = 0
+    excluded: int = 0
+    resumed: bool = False
+    reused: int = 0
+    provider: str = ""
+    model: str = ""
+    demonstration: bool = False
+    workers: int = 1
+    restarts: int = 0
+    restart_seconds: list[float] = field(default_factory=list)
+    metrics_port: int | None = None
+
+
+@dataclass
+class _Worker:
+    wid: int
+    process: multiprocessing.process.BaseProcess
+    conn: Connection
+    state: str = "starting"
+    pid: int = 0
+    device: str = ""
+    batch_size: int = 1
+    last_beat: float = field(default_factory=time.monotonic)
+    busy_since: float | None = None
+    in_flight: dict[int, list[int]] = field(default_factory=dict)
+    ready_once: bool = False
+    died_at: float | None = None
+    failed: WorkerFailed | None = None
+    expected_exit: bool = False
+
+
+class HeliosOrchestrator:
+    def __init__(self, settings: Settings, folder: str, ledger: Ledger, spec: EngineSpec,
+                 events: EventWriter | None = None, on_progress=None, *,
+                 stop_timeout: float = 30.0):
+        self.settings = settings
+        self.folder = os.fsencode(os.path.abspath(folder))
+        self.ledger = ledger
+        self.spec = spec
+        self.events = events
+        self.on_progress = on_progress
+        self.heartbeat_timeout = settings.worker_heartbeat_timeout
+        self.batch_timeout = settings.worker_batch_timeout
+        self.stop_timeout = stop_timeout
+        self.metrics = Metrics()
+        self.workers: dict[int, _Worker] = {}
+        self.ctx = multiprocessing.get_context("spawn")
+        self.stop_requested = False
+        self.fatal: str | None = None
+        self._wake: asyncio.Event | None = None
+        self._scan_done = False
+        self._scanner: AsyncFileScanner | None = None
+        self._batch_ids = 0
+        self._run_id = 0
+        self.processed = 0
+        self.prompt_tokens = 0
+        self.generated_tokens = 0
+        self.restarts = 0
+        self.restart_seconds: list[float] = []
+        self._reused = 0
+        self._started = time.monotonic()
+        self._model = ""
+        self._demonstration = False
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _emit(self, name: str, **fields) -> None:
+        if self.events:
+            self.events.emit(name, **fields)
+
+    def _poke(self) -> None:
+        if self._wake is not None:
+            self._wake.set()
+
+    def request_stop(self) -> None:
+        if not self.stop_requested:
+            log.info("stop requested")
+        self.stop_requested = True
+        if self._scanner:
+            self._scanner.cancel()
+        self._poke()
+
+    def health(self) -> dict:
+        alive = sum(1 for w in self.workers.values() if w.process.is_alive())
+        return {"status": "stopping" if self.stop_requested else "running", "run_id": self._run_id,
+                "workers_alive": alive, "processed": self.processed,
+                "uptime_seconds": round(time.monotonic() - self._started, 1)}
+
+    # -- workers -----------------------------------------------------------------------------
+
+    def _gpu_for(self, wid: int) -> int | None:
+        if self.spec.provider != "cuda":
+            return None
+        return wid % max(1, _gpu_count())
+
+    def _spawn(self, wid: int) -> _Worker:
+        parent, child = self.ctx.Pipe(duplex=True)
+        spec = dataclasses.replace(self.spec, gpu=self._gpu_for(wid))
+        process = self.ctx.Process(target=worker_main, args=(wid, child, spec),
+                                   name=f"helios-worker-{wid}", daemon=True)
+        process.start()
+        child.close()
+        worker = _Worker(wid, process, parent, pid=process.pid)
+        self.workers[wid] = worker
+        loop = asyncio.get_running_loop()
+        loop.add_reader(parent.fileno(), self._on_readable, worker)
+        loop.add_reader(process.sentinel, self._on_exit, worker)
+        log.info("worker %d started", wid, extra={"worker": wid, "pid": process.pid})
+        self._set_state(worker, "starting")
+        return worker
+
+    def _set_state(self, worker: _Worker, state: str) -> None:
+        worker.state = state
+        self.metrics.set_worker_state(worker.wid, state)
+        self._emit("worker", worker=worker.wid, pid=worker.pid, state=state, device=worker.device,
+                   batch_size=worker.batch_size)
+
+    def _on_readable(self, worker: _Worker) -> None:
+        try:
+            while worker.conn.poll():
+                self._handle(worker, worker.conn.recv())
+        except (EOFError, OSError):
+            asyncio.get_running_loop().remove_reader(worker.conn.fileno())
+
+    def _handle(self, worker: _Worker, message) -> None:
+        now = time.monotonic()
+        worker.last_beat = now
+        if isinstance(message, Heartbeat):
+            worker.busy_since = message.busy_since  # CLOCK_MONOTONIC is shared by processes
+            return
+        if isinstance(message, WorkerState):
+            worker.pid = message.pid
+            if message.device:
+                worker.device = message.device
+            if message.batch_size:
+                worker.batch_size = message.batch_size
+                self.metrics.batch_size.labels(str(worker.wid)).set(message.batch_size)
+            if message.model:
+                self._model = message.model
+                self._demonstration = message.demonstration
+            if message.state == "busy":
+                worker.busy_since = now
+            if message.state == "ready":
+                worker.busy_since = None
+                if not worker.ready_once:
+                    worker.ready_once = True
+                    if worker.died_at is not None:
+                        latency = now - worker.died_at
+                        self.restart_seconds.append(latency)
+                        log.info("worker %d back after %.2fs", worker.wid, latency,
+                                 extra={"worker": worker.wid, "restart_seconds": round(latency, 3)})
+                    self._poke()
+            if message.state != worker.state:
+                self._set_state(worker, message.state)
+            self.metrics.workers_alive.set(self._alive())
+            return
+        if isinstance(message, BatchDone):
+            self._batch_done(worker, message)
+            return
+        if isinstance(message, BatchResized):
+            worker.batch_size = message.new
+            self.metrics.batch_size.labels(str(worker.wid)).set(message.new)
+            log.info("worker %d batch size %d -> %d (%s)", worker.wid, message.old, message.new,
+                     message.reason, extra={"worker": worker.wid})
+            self._emit("batch_resized", worker=worker.wid, old=message.old, new=message.new,
+                       reason=message.reason)
+            return
+        if isinstance(message, WorkerFailed):
+            worker.failed = message
+            log.error("worker %d: %s", worker.wid, message.message,
+                      extra={"worker": worker.wid, "traceback": message.traceback})
+
+    def _alive(self) -> int:
+        return sum(1 for w in self.workers.values() if w.process.is_alive())
+
+    def _batch_done(self, worker: _Worker, message: BatchDone) -> None:
+        worker.in_flight.pop(message.batch_id, None)
+        outcomes = message.outcomes
+        self.ledger.record(outcomes)
+        done_files = 0
+        prompt = generated = 0
+        for _, result in outcomes:
+            self.metrics.files_processed.labels(result.status.value).inc()
+            prompt += result.prompt_tokens
+            generated += result.generated_tokens
+            if result.status != Status.SKIPPED:
+                done_files += 1
+                self.metrics.inference_duration.observe(result.inference_seconds)
+            if result.status == Status.FAILED:
+                self._emit("file_failed", path=display_path(result.path),
+                           reason=result.reason.value if result.reason else None,
+                           message=result.message[:300])
+        self.metrics.tokens.labels("prompt").inc(prompt)
+        self.metrics.tokens.labels("generated").inc(generated)
+        self.prompt_tokens += prompt
+        self.generated_tokens += generated
+        self.processed += len(outcomes)
+        if done_files:
+            self.ledger.record_batch_metrics(self._run_id, "batch", message.batch_size, done_files,
+                                             message.seconds, prompt, generated)
+        self._poke()
+
+    def _on_exit(self, worker: _Worker) -> None:
+        loop = asyncio.get_running_loop()
+        loop.remove_reader(worker.process.sentinel)
+        self._on_readable(worker)  # results it sent before dying still count
+        try:
+            loop.remove_reader(worker.conn.fileno())
+        except (ValueError, OSError):
+            pass
+        worker.process.join(timeout=1)
+        code = worker.process.exitcode
+        how = f"signal {signal.Signals(-code).name}" if code is not None and code < 0 else f"code {code}"
+        worker.conn.close()
+        self.metrics.workers_alive.set(self._alive())
+        if worker.expected_exit and not worker.in_flight:
+            log.info("worker %d exited (%s)", worker.wid, how, extra={"worker": worker.wid})
+            self._set_state(worker, "stopped")
+            self._poke()
+            return
+        log.warning("worker %d (pid %d) died (%s) with %d batches in flight", worker.wid, worker.pid,
+                    how, len(worker.in_flight), extra={"worker": worker.wid, "exit": how})
+        lost = self.ledger.release_worker(self._run_id, worker.wid, MAX_ATTEMPTS)
+        for path in lost:
+            self.metrics.files_processed.labels("failed").inc()
+            self._emit("file_failed", path=display_path(path), reason="worker_lost",
+                       message=f"its worker died {MAX_ATTEMPTS} times while analyzing it")
+        if not worker.ready_once:
+            reason = worker.failed.message if worker.failed else f"worker exited ({how}) before it was ready"
+            self.fatal = reason
+            self._emit("error", message=reason)
+            self.request_stop()
+            return
+        if self.stop_requested:
+            self._set_state(worker, "stopped")
+            self._poke()
+            return
+        self.restarts += 1
+        self.metrics.worker_restarts.inc()
+        died_at = time.monotonic()
+        self._set_state(worker, "restarting")
+        replacement = self._spawn(worker.wid)
+        replacement.died_at = died_at
+        self._poke()
+
+    async def _watchdog(self) -> None:
+        while True:
+            await asyncio.sleep(0.5)
+            now = time.monotonic()
+            for worker in list(self.workers.values()):
+                if not worker.process.is_alive() or worker.expected_exit:
+                    continue
+                silent = now - worker.last_beat
+                busy = now - worker.busy_since if worker.busy_since else 0.0
+                if silent > self.heartbeat_timeout or busy > self.batch_timeout:
+                    why = (f"no heartbeat for {silent:.1f}s" if silent > self.heartbeat_timeout
+                           else f"one batch running for {busy:.0f}s")
+                    log.warning("worker %d is stuck (%s): killing it", worker.wid, why,
+                                extra={"worker": worker.wid})
+                    worker.process.kill()
+
+    # -- the run -----------------------------------------------------------------------------
+
+    async def execute(self) -> RunSummary:
+        self._wake = asyncio.Event()
+        self._started = time.monotonic()
+        ledger = self.ledger
+        run_id = ledger.unfinished_run(self.folder)
+        resumed = run_id is not None
+        model_name = os.path.basename(self.spec.model_path.rstrip("/"))
+        if resumed:
+            back = ledger.resume_run(run_id, model_name, self.spec.provider)
+            log.info("resuming run %d (%d files were in flight)", run_id, back)
+        else:
+            run_id = ledger.start_run(self.folder, model_name, self.spec.provider,
+                                      dict(self.settings.values))
+        self._run_id = run_id
+        server = MetricsServer(self.metrics, self.health, self.settings.metrics_host,
+                               self.settings.metrics_port, self.settings.metrics_allow_remote)
+        self.metrics.info.info({"provider": self.spec.provider, "model": model_name})
+        gpus = GpuSampler(self.metrics)
+        gpus.start()
+        n_workers = self._worker_count()
+        self._emit("run_started", run_id=run_id, folder=display_path(self.folder),
+                   metrics_port=server.port, workers=n_workers, provider=self.spec.provider,
+                   model=model_name, resumed=resumed, pid=os.getpid(),
+                   gpu=bool(gpus.available))
+        log.info("run %d started: %d workers on %s, metrics on %s:%d", run_id, n_workers,
+                 self.spec.provider, server.host, server.port)
+        for wid in range(n_workers):
+            self._spawn(wid)
+        scan = asyncio.create_task(self._scan(run_id))
+        watchdog = asyncio.create_task(self._watchdog())
+        ticker = asyncio.create_task(self._ticker(run_id))
+        try:
+            await self._dispatch(run_id)
+        finally:
+            if not scan.done():
+                self.request_stop()
+            excluded = await scan
+            await self._shutdown_workers()
+            watchdog.cancel()
+            ticker.cancel()
+            gpus.stop()
+            ledger.release_all(run_id)
+        counts = ledger.counts(run_id)
+        finished = self._scan_done and not self.fatal and not counts[Status.PENDING]
+        status = "completed" if finished else "interrupted"
+        ledger.finish_run(run_id, status, excluded)
+        self._progress(run_id, force=True)
+        seconds = time.monotonic() - self._started
+        summary = RunSummary(
+            run_id=run_id, status=status, counts=counts, reasons=ledger.reasons(run_id),
+            seconds=seconds, files_per_second=self.processed / seconds if seconds else 0.0,
+            tokens_per_second=self.generated_tokens / seconds if seconds else 0.0,
+            prompt_tokens=self.prompt_tokens, generated_tokens=self.generated_tokens,
+            excluded=excluded, resumed=resumed, reused=self._reused, provider=self.spec.provider,
+            model=self._model or model_name, demonstration=self._demonstration,
+            workers=n_workers, restarts=self.restarts, restart_seconds=self.restart_seconds,
+            metrics_port=server.port)
+        self._emit("run_finished", run_id=run_id, status=status, counts=counts,
+                   reasons=summary.reasons, seconds=round(seconds, 3),
+                   files_per_second=round(summary.files_per_second, 3),
+                   tokens_per_second=round(summary.tokens_per_second, 2),
+                   restarts=self.restarts, error=self.fatal)
+        log.info("run %d %s: %s", run_id, status, counts)
+        server.close()
+        if self.fatal:
+            raise RunError(self.fatal)
+        return summary
+
+    def _worker_count(self) -> int:
+        if self.settings.workers:
+            return self.settings.workers
+        return max(1, _gpu_count()) if self.spec.provider == "cuda" else 1
+
+    async def _scan(self, run_id: int) -> int:
+        s = self.settings
+        scanner = AsyncFileScanner(self.folder, include=s.include, exclude=s.exclude,
+                                   max_file_size=s.max_file_size, follow_symlinks=s.follow_symlinks)
+        self._scanner = scanner
+        # Files unchanged since the last completed run of this folder keep its results.
+        previous = self.ledger.last_completed_run(self.folder, before=run_id)
+        chunk: list = []
+        found = 0
+        last_emit = 0.0
+        try:
+            async for task in scanner:
+                chunk.append(task)
+                found += 1
+                if len(chunk) >= SCAN_FLUSH:
+                    self._flush(run_id, chunk, previous)
+                    chunk = []
+                    if time.monotonic() - last_emit > 0.25:
+                        last_emit = time.monotonic()
+                        self._emit("scan_progress", files=found, bytes=scanner.stats.bytes,
+                                   excluded=scanner.stats.excluded, done=False)
+            if chunk:
+                self._flush(run_id, chunk, previous)
+            self._scan_done = not self.stop_requested
+        except Exception as exc:  # the scan must end in a clear event, never silently
+            log.exception("scan failed")
+            self._emit("error", message=f"scan failed: {exc}")
+            self.request_stop()
+        if self._scan_done:
+            self.ledger.drop_stale_results(run_id)
+        self._emit("scan_progress", files=found, bytes=scanner.stats.bytes,
+                   excluded=scanner.stats.excluded, done=True)
+        self._poke()
+        return scanner.stats.excluded
+
+    def _flush(self, run_id: int, tasks: list, previous: int | None) -> None:
+        self.ledger.add_discovered(run_id, tasks)
+        self.metrics.files_discovered.inc(len(tasks))
+        skipped = sum(1 for t in tasks if t.skip)
+        if skipped:
+            self.metrics.files_processed.labels("skipped").inc(skipped)
+        if previous is not None:
+            self._reused += self.ledger.reuse_unchanged(run_id, previous, [t.path for t in tasks])
+        self._poke()
+
+    async def _dispatch(self, run_id: int) -> None:
+        while not self.stop_requested:
+            self._wake.clear()
+            sent_any = False
+            idle = True
+            for worker in self.workers.values():
+                if worker.in_flight:
+                    idle = False
+                if not worker.ready_once or not worker.process.is_alive() or worker.expected_exit:
+                    continue
+                while len(worker.in_flight) < DEPTH:
+                    leases = self.ledger.lease(run_id, max(1, worker.batch_size), worker.wid)
+                    if not leases:
+                        break
+                    self._batch_ids += 1
+                    batch = Batch(self._batch_ids, [WorkItem(l.file_id, l.task.path, l.task.size,
+                                                             l.task.mtime_ns) for l in leases])
+                    worker.in_flight[batch.batch_id] = [l.file_id for l in leases]
+                    try:
+                        worker.conn.send(batch)
+                    except (BrokenPipeError, OSError):
+                        break  # it is dying; its sentinel will put the files back
+                    sent_any = True
+                    idle = False
+            if idle and not sent_any and self._scan_done:
+                counts = self.ledger.counts(run_id)
+                if not counts[Status.PENDING] and not counts[Status.LEASED]:
+                    return
+            await self._wake.wait()
+        # stopping: give the batches in flight a chance to finish
+        deadline = time.monotonic() + self.stop_timeout
+        while any(w.in_flight and w.process.is_alive() for w in self.workers.values()):
+            if time.monotonic() > deadline:
+                log.warning("batches still running after %.0fs: stopping workers", self.stop_timeout)
+                break
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=0.5)
+            except asyncio.TimeoutError:
+                pass
+
+    async def _shutdown_workers(self) -> None:
+        for worker in self.workers.values():
+            worker.expected_exit = True
+            if worker.process.is_alive():
+                try:
+                    worker.conn.send(Shutdown())
+                except (BrokenPipeError, OSError):
+                    pass
+        deadline = time.monotonic() + 10
+        while any(w.process.is_alive() for w in self.workers.values()):
+            if time.monotonic() > deadline:
+                for w in self.workers.values():
+                    if w.process.is_alive():
+                        log.warning("worker %d did not stop: killing it", w.wid)
+                        w.process.kill()
+                deadline = time.monotonic() + 5
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0)  # let the exit callbacks run
+
+    async def _ticker(self, run_id: int) -> None:
+        while True:
+            await asyncio.sleep(0.25)
+            self._progress(run_id)
+
+    def _progress(self, run_id: int, force: bool = False) -> None:
+        counts = self.ledger.counts(run_id)
+        pending = counts["pending"] + counts["leased"]
+        self.metrics.queue_depth.set(pending)
+        elapsed = max(1e-9, time.monotonic() - self._started)
+        info = dict(done=counts["done"], failed=counts["failed"], skipped=counts["skipped"],
+                    pending=pending, files_per_second=round(self.processed / elapsed, 3),
+                    tokens_per_second=round(self.generated_tokens / elapsed, 2),
+                    scanning=not self._scan_done and not self.stop_requested)
+        if force:
+            info["force"] = True
+        self._emit("progress", **info)
+        info.pop("force", None)
+        if self.on_progress:
+            self.on_progress(info)
+
+
+def _gpu_count() -> int:
+    try:
+        import pynvml
+
+        pynvml.nvmlInit()
+        try:
+            return pynvml.nvmlDeviceGetCount()
+        finally:
+            pynvml.nvmlShutdown()
+    except Exception:
+        return 0

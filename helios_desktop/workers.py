@@ -1,0 +1,152 @@
+"""Worker processes: the step logic (``WorkerCore``) and its process shell (``worker_main``).
+
+The core reads a batch of files and runs the engine on them; it knows nothing of
+processes and is tested directly. The shell loads the engine once, takes batches
+from its own pipe, sends results, states and a heartbeat back, and before it dies
+of an error it says so (``WorkerFailed``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+import time
+import traceback
+from multiprocessing.connection import Connection
+
+from .extract import Skip, read_document
+from .messages import (Batch, BatchDone, BatchResized, EngineSpec, Heartbeat, Shutdown,
+                       WorkerFailed, WorkerState, WorkItem)
+from .records import AnalysisResult, FileTask, Reason, Status
+
+log = logging.getLogger("helios.worker")
+
+
+class WorkerCore:
+    """Read files and analyze them: one outcome per item, whatever happens."""
+
+    def __init__(self, engine, max_file_size: int, test_hooks: dict | None = None):
+        self.engine = engine
+        self.max_file_size = max_file_size
+        self.hooks = test_hooks or {}
+
+    def process(self, items: list[WorkItem]) -> list[tuple[int, AnalysisResult]]:
+        outcomes: dict[int, AnalysisResult] = {}
+        docs, doc_ids = [], []
+        for item in items:
+            task = FileTask(item.path, item.size, item.mtime_ns)
+            try:
+                doc = read_document(task, self.max_file_size)
+            except Skip as skip:
+                outcomes[item.file_id] = AnalysisResult(item.path, Status.SKIPPED,
+                                                        reason=skip.reason, message=skip.detail)
+                continue
+            except Exception as exc:  # a reader bug must not stop the batch
+                outcomes[item.file_id] = AnalysisResult(item.path, Status.SKIPPED,
+                                                        reason=Reason.READ_ERROR,
+                                                        message=f"{exc.__class__.__name__}: {exc}")
+                continue
+            self._test_hooks(doc.text)
+            docs.append(doc)
+            doc_ids.append(item.file_id)
+        if docs:
+            for file_id, result in zip(doc_ids, self.engine.analyze(docs)):
+                outcomes[file_id] = result
+        return [(item.file_id, outcomes[item.file_id]) for item in items]
+
+    def _test_hooks(self, text: str) -> None:
+        """Fault injection for the supervisor's tests (HELIOS_TEST_HOOKS); off in real runs."""
+        if self.hooks.get("exit_on") and self.hooks["exit_on"] in text:
+            os._exit(3)
+        if self.hooks.get("hang_on") and self.hooks["hang_on"] in text:
+            os.kill(os.getpid(), signal.SIGSTOP)  # frozen: no heartbeat, no progress
+
+
+def build_engine(spec: EngineSpec, on_resized):
+    from .engine import ONNXInferenceEngine
+    from .schema import AnalysisSchema
+
+    return ONNXInferenceEngine(spec.model_path, AnalysisSchema(spec.schema), provider=spec.provider,
+                               max_batch_size=spec.max_batch_size,
+                               max_input_tokens=spec.max_input_tokens,
+                               max_output_tokens=spec.max_output_tokens,
+                               on_batch_resized=on_resized)
+
+
+class _Channel:
+    """The worker's end of its pipe; sends from two threads are serialised."""
+
+    def __init__(self, conn: Connection):
+        self.conn = conn
+        self.lock = threading.Lock()
+
+    def send(self, message) -> bool:
+        with self.lock:
+            try:
+                self.conn.send(message)
+                return True
+            except (BrokenPipeError, EOFError, OSError):
+                return False
+
+
+def worker_main(worker_id: int, conn: Connection, spec: EngineSpec,
+                heartbeat_interval: float = 1.0) -> None:
+    """Entry point of a worker process (spawn start method)."""
+    # The supervisor coordinates shutdown; Ctrl-C in the terminal must not kill us mid-batch.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if spec.gpu is not None:
+        os.environ.setdefault("CUDA_VISIBLE_DEVICES", str(spec.gpu))
+    channel = _Channel(conn)
+    pid = os.getpid()
+    channel.send(WorkerState(worker_id, pid, "starting"))
+    channel.send(WorkerState(worker_id, pid, "loading_model"))
+    try:
+        engine = build_engine(spec, lambda old, new, why: channel.send(
+            BatchResized(worker_id, old, new, why)))
+    except Exception as exc:
+        channel.send(WorkerFailed(worker_id, f"the model could not be loaded: {exc}",
+                                  traceback.format_exc()))
+        os._exit(2)
+    core = WorkerCore(engine, spec.max_file_size, spec.test_hooks)
+    ready = WorkerState(worker_id, pid, "ready", device=engine.provider,
+                        batch_size=engine.batch_size, model=engine.model_name,
+                        demonstration=bool(getattr(engine, "demonstration", False)))
+    channel.send(ready)
+
+    busy_since: list[float | None] = [None]
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(heartbeat_interval):
+            if not channel.send(Heartbeat(worker_id, busy_since[0])):
+                return
+
+    threading.Thread(target=beat, name="helios-heartbeat", daemon=True).start()
+    try:
+        while True:
+            try:
+                message = conn.recv()
+            except (EOFError, OSError):
+                break  # the supervisor is gone
+            if isinstance(message, Shutdown):
+                break
+            if not isinstance(message, Batch):
+                continue
+            busy_since[0] = time.monotonic()
+            channel.send(WorkerState(worker_id, pid, "busy", device=engine.provider,
+                                     batch_size=engine.batch_size))
+            started = time.perf_counter()
+            outcomes = core.process(message.items)
+            busy_since[0] = None
+            channel.send(BatchDone(worker_id, message.batch_id, outcomes,
+                                   time.perf_counter() - started, engine.batch_size))
+    except Exception as exc:
+        channel.send(WorkerFailed(worker_id, f"worker {worker_id} failed: {exc}",
+                                  traceback.format_exc()))
+        stop.set()
+        os._exit(1)
+    stop.set()
+    channel.send(WorkerState(worker_id, pid, "stopped", device=engine.provider))
+    engine.close()
