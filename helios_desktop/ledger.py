@@ -246,19 +246,23 @@ class Ledger:
 
     # -- work ------------------------------------------------------------------------------
 
-    def lease(self, run_id: int, limit: int, worker: int = 0) -> list[Lease]:
-        """Lease up to ``limit`` pending files to ``worker``. A file that was in flight
-        when a worker died (attempts > 0) is leased alone, so a poison file can only
-        take itself down."""
+    def lease(self, run_id: int, limit: int, worker: int = 0, *,
+              suspects: bool = True) -> list[Lease]:
+        """Lease up to ``limit`` pending files to ``worker``. A suspect (a file that was in
+        flight when a worker died, attempts > 0) is leased alone, and only when
+        ``suspects`` is true (the worker has nothing else in flight), so a poison file
+        can only take itself down."""
         with self.transaction():
-            rows = self.conn.execute(
-                "SELECT id, path, size, mtime_ns, attempts FROM files "
-                "WHERE run_id = ? AND status = 'pending' AND attempts > 0 ORDER BY id LIMIT 1",
-                (run_id,)).fetchall()
+            rows = []
+            if suspects:
+                rows = self.conn.execute(
+                    "SELECT id, path, size, mtime_ns, attempts FROM files WHERE run_id = ? "
+                    "AND status = 'pending' AND attempts > 0 ORDER BY id LIMIT 1",
+                    (run_id,)).fetchall()
             if not rows:
                 rows = self.conn.execute(
-                    "SELECT id, path, size, mtime_ns, attempts FROM files "
-                    "WHERE run_id = ? AND status = 'pending' ORDER BY id LIMIT ?",
+                    "SELECT id, path, size, mtime_ns, attempts FROM files WHERE run_id = ? "
+                    "AND status = 'pending' AND attempts = 0 ORDER BY id LIMIT ?",
                     (run_id, limit)).fetchall()
             self.conn.executemany("UPDATE files SET status='leased', worker=? WHERE id=?",
                                   [(worker, r[0]) for r in rows])

@@ -99,6 +99,7 @@ class HeliosOrchestrator:
         self.stop_timeout = stop_timeout
         self.metrics = Metrics()
         self.workers: dict[int, _Worker] = {}
+        self._suspect_on: dict[int, int] = {}  # worker -> the batch id of its suspect file
         self.ctx = multiprocessing.get_context("spawn")
         self.stop_requested = False
         self.fatal: str | None = None
@@ -230,6 +231,8 @@ class HeliosOrchestrator:
 
     def _batch_done(self, worker: _Worker, message: BatchDone) -> None:
         worker.in_flight.pop(message.batch_id, None)
+        if self._suspect_on.get(worker.wid) == message.batch_id:
+            del self._suspect_on[worker.wid]
         outcomes = message.outcomes
         self.ledger.record(outcomes)
         done_files = 0
@@ -275,6 +278,7 @@ class HeliosOrchestrator:
             return
         log.warning("worker %d (pid %d) died (%s) with %d batches in flight", worker.wid, worker.pid,
                     how, len(worker.in_flight), extra={"worker": worker.wid, "exit": how})
+        self._suspect_on.pop(worker.wid, None)
         lost = self.ledger.release_worker(self._run_id, worker.wid, MAX_ATTEMPTS)
         for path in lost:
             self.metrics.files_processed.labels("failed").inc()
@@ -444,10 +448,13 @@ class HeliosOrchestrator:
                     idle = False
                 if not worker.ready_once or not worker.process.is_alive() or worker.expected_exit:
                     continue
-                while len(worker.in_flight) < DEPTH:
-                    leases = self.ledger.lease(run_id, max(1, worker.batch_size), worker.wid)
+                while len(worker.in_flight) < DEPTH and worker.wid not in self._suspect_on:
+                    leases = self.ledger.lease(run_id, max(1, worker.batch_size), worker.wid,
+                                               suspects=not worker.in_flight)
                     if not leases:
                         break
+                    if leases[0].attempts:
+                        self._suspect_on[worker.wid] = self._batch_ids + 1
                     self._batch_ids += 1
                     batch = Batch(self._batch_ids, [WorkItem(l.file_id, l.task.path, l.task.size,
                                                              l.task.mtime_ns) for l in leases])

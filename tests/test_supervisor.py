@@ -1,0 +1,165 @@
+"""The supervisor with real worker processes: kills, poison files, hangs, metrics."""
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+
+import psutil
+from prometheus_client.parser import text_string_to_metric_families
+
+from helios_desktop.events import parse_event
+
+from conftest import REPO, analyze_args, db_rows
+
+
+def _corpus(root, n, marker=None, marker_at=()):
+    root.mkdir()
+    for i in range(n):
+        text = f"Report {i}: shipments for depot {i % 11} were on time.\n" * 4
+        if i in marker_at:
+            text += marker + "\n"
+        (root / f"r{i:04}.txt").write_text(text)
+
+
+def _start(folder, db, model, *extra, hooks=None):
+    env = os.environ.copy()
+    if hooks:
+        env["HELIOS_TEST_HOOKS"] = json.dumps(hooks)
+    return subprocess.Popen([sys.executable, "-m", "helios_desktop",
+                             *map(str, analyze_args(folder, db, model, "--events", "jsonl", *extra))],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
+                            env=env)
+
+
+def _metrics(port):
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as resp:
+        text = resp.read().decode()
+    samples = {}
+    for family in text_string_to_metric_families(text):
+        for s in family.samples:
+            samples[(s.name, tuple(sorted(s.labels.items())))] = s.value
+    return samples
+
+
+def _finish(proc, events):
+    for line in proc.stdout:
+        events.append(parse_event(line))
+    proc.wait(timeout=120)
+    return proc.returncode
+
+
+def test_sigkill_of_a_worker_mid_batch_loses_nothing(tmp_path, tiny_model):
+    folder = tmp_path / "c"
+    _corpus(folder, 300)
+    db = tmp_path / "h.db"
+    proc = _start(folder, db, tiny_model, "--workers", "2", "--batch-size", "4")
+    events, victim, port, scraped = [], None, None, None
+    for line in proc.stdout:
+        event = parse_event(line)
+        events.append(event)
+        if event["event"] == "run_started":
+            port = event["metrics_port"]
+        if event["event"] == "worker" and event["state"] == "busy" and victim is None:
+            victim = event["pid"]
+            os.kill(victim, signal.SIGKILL)
+            killed_at = time.monotonic()
+        if victim and event["event"] == "worker" and event["state"] == "ready" and event["pid"] != victim \
+                and scraped is None and time.monotonic() > killed_at:
+            scraped = _metrics(port)
+    assert _finish(proc, events) == 0, proc.stderr.read()
+    assert victim is not None
+    finished = events[-1]
+    assert finished["event"] == "run_finished" and finished["status"] == "completed"
+    assert finished["restarts"] >= 1
+    assert any(e["event"] == "worker" and e["state"] == "restarting" for e in events)
+    rows = db_rows(db)
+    assert len(rows) == 300 and {r["status"] for r in rows} <= {"done", "failed"}
+    assert all(r["reason"] in (None, "bad_output") for r in rows)
+    assert any(r["attempts"] >= 1 for r in rows)  # the files it held were retried
+    assert scraped is not None and scraped[("helios_worker_restarts_total", ())] >= 1
+
+
+def test_poison_file_fails_as_worker_lost_and_the_run_completes(tmp_path, tiny_model):
+    folder = tmp_path / "c"
+    _corpus(folder, 40, marker="POISON-PILL-7", marker_at={13})
+    db = tmp_path / "h.db"
+    proc = _start(folder, db, tiny_model, "--workers", "1", "--batch-size", "4",
+                  hooks={"exit_on": "POISON-PILL-7"})
+    events = []
+    assert _finish(proc, events) == 0, proc.stderr.read()
+    rows = {os.path.basename(os.fsdecode(bytes(r["path"]))): r for r in db_rows(db)}
+    poison = rows["r0013.txt"]
+    assert (poison["status"], poison["reason"], poison["attempts"]) == ("failed", "worker_lost", 3)
+    others = [r for name, r in rows.items() if name != "r0013.txt"]
+    assert all(r["status"] in ("done", "failed") and r["reason"] != "worker_lost" for r in others)
+    assert events[-1]["restarts"] == 3
+    assert any(e["event"] == "file_failed" and e["reason"] == "worker_lost" for e in events)
+
+
+def test_a_frozen_worker_is_killed_and_replaced(tmp_path, tiny_model):
+    folder = tmp_path / "c"
+    _corpus(folder, 30, marker="FREEZE-NOW", marker_at={5})
+    db = tmp_path / "h.db"
+    proc = _start(folder, db, tiny_model, "--workers", "1", "--batch-size", "2",
+                  "--set", "worker_heartbeat_timeout=3", hooks={"hang_on": "FREEZE-NOW"})
+    events = []
+    assert _finish(proc, events) == 0, proc.stderr.read()
+    assert events[-1]["restarts"] >= 1
+    rows = {os.path.basename(os.fsdecode(bytes(r["path"]))): r for r in db_rows(db)}
+    assert rows["r0005.txt"]["reason"] == "worker_lost"
+    assert sum(r["status"] == "done" for r in rows.values()) >= 20
+
+
+def test_metrics_during_a_run_match_the_ledger(tmp_path, tiny_model):
+    folder = tmp_path / "c"
+    _corpus(folder, 200)
+    (folder / "zero.bin").write_bytes(b"\x00\x00")
+    db = tmp_path / "h.db"
+    proc = _start(folder, db, tiny_model, "--workers", "2", "--batch-size", "2",
+                  "--set", "metrics_port=0")
+    events, mid, health, port = [], None, None, None
+    for line in proc.stdout:
+        event = parse_event(line)
+        events.append(event)
+        if event["event"] == "run_started":
+            port = event["metrics_port"]
+            conns = [c for c in psutil.Process(proc.pid).net_connections("inet")
+                     if c.status == psutil.CONN_LISTEN and c.laddr.port == port]
+            assert conns and all(c.laddr.ip == "127.0.0.1" for c in conns)
+        if event["event"] == "progress" and event["done"] >= 20 and mid is None:
+            mid = _metrics(port)
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as resp:
+                assert resp.status == 200
+                health = json.loads(resp.read())
+        if event["event"] == "run_finished":
+            final = _metrics(port)  # the exporter is still up until the summary is written
+    assert _finish(proc, events) == 0, proc.stderr.read()
+    assert health["status"] == "running" and health["workers_alive"] == 2
+    processed = lambda m, s: m[("helios_files_processed_total", (("status", s),))]
+    assert 0 < processed(mid, "done") < processed(final, "done")
+    conn = sqlite3.connect(db)
+    counts = dict(conn.execute("SELECT status, count(*) FROM files GROUP BY status").fetchall())
+    tokens = conn.execute("SELECT sum(generated_tokens), sum(prompt_tokens) FROM files").fetchone()
+    conn.close()
+    for status in ("done", "failed", "skipped"):
+        assert processed(final, status) == counts.get(status, 0)
+    assert final[("helios_files_discovered_total", ())] == 201
+    assert final[("helios_tokens_total", (("kind", "generated"),))] == tokens[0]
+    assert final[("helios_tokens_total", (("kind", "prompt"),))] == tokens[1]
+    assert final[("helios_workers_alive", ())] >= 0
+    assert final[("helios_queue_depth", ())] == 0
+    assert ("helios_inference_duration_seconds_count", ()) in final
+    assert not any(name.startswith("helios_gpu_") for name, _ in final)  # no NVIDIA driver here
+
+
+def test_exporter_refuses_a_public_address_unless_allowed(tmp_path, tiny_model):
+    from conftest import helios
+
+    result = helios(*analyze_args(tmp_path, tmp_path / "h.db", tiny_model,
+                                  "--set", "metrics_host=0.0.0.0"))
+    assert result.returncode == 1 and "metrics_allow_remote" in result.stderr
