@@ -81,8 +81,15 @@ class MetricsServer:
             raise ValueError(f"metrics_host {host!r} is not a loopback address; set "
                              "metrics_allow_remote: true to expose metrics on the network")
         metrics_app = make_wsgi_app(metrics.registry)
+        self.scrapes = 0
+        self.finished = False
+        self.final_scrape = threading.Event()
 
         def app(environ, start_response):
+            if environ.get("PATH_INFO") == "/metrics":
+                self.scrapes += 1
+                if self.finished:
+                    self.final_scrape.set()
             if environ.get("PATH_INFO") == "/healthz":
                 body = json.dumps(health()).encode()
                 start_response("200 OK", [("Content-Type", "application/json"),
@@ -100,6 +107,13 @@ class MetricsServer:
         self._thread = threading.Thread(target=self.httpd.serve_forever, name="helios-metrics",
                                         daemon=True)
         self._thread.start()
+
+    def linger(self, seconds: float) -> None:
+        """After the run: if anyone has been scraping, wait (up to ``seconds``) for one
+        more scrape so the final values are seen, then return."""
+        self.finished = True
+        if self.scrapes:
+            self.final_scrape.wait(seconds)
 
     def close(self) -> None:
         self.httpd.shutdown()

@@ -80,8 +80,8 @@ def base_model_grammar(categories: list[str], kind: str = "file") -> str:
         '\\"contains_personal_data\\":" BOOL "}" TAIL',
         f"category: {cats}",
         "keywords: " + " | ".join(['""'] + [" \",\" ".join(["KEYWORD"] * n) for n in range(1, 4)]),
-        'KEYWORD: /"[A-Za-z0-9][^"\\\\\\n]{0,24}"/',
-        r'SUMMARY: /[^"\\\n.]{3,120}\./',
+        r'KEYWORD: /"[A-Za-z0-9][^"\\\x00-\x1f]{0,24}"/',
+        r'SUMMARY: /[^"\\\x00-\x1f.]{3,120}\./',  # no raw control characters in JSON
         r'LANG: /[A-Za-z][A-Za-z +#-]{0,20}/',
         'BOOL: "true" | "false"',
         r'TAIL: /\n+\x01/',

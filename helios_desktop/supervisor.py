@@ -117,6 +117,7 @@ class HeliosOrchestrator:
         self._started = time.monotonic()
         self._model = ""
         self._demonstration = False
+        self._finished = False
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -138,7 +139,8 @@ class HeliosOrchestrator:
 
     def health(self) -> dict:
         alive = sum(1 for w in self.workers.values() if w.process.is_alive())
-        return {"status": "stopping" if self.stop_requested else "running", "run_id": self._run_id,
+        status = "finished" if self._finished else "stopping" if self.stop_requested else "running"
+        return {"status": status, "run_id": self._run_id,
                 "workers_alive": alive, "processed": self.processed,
                 "uptime_seconds": round(time.monotonic() - self._started, 1)}
 
@@ -383,6 +385,8 @@ class HeliosOrchestrator:
                    tokens_per_second=round(summary.tokens_per_second, 2),
                    restarts=self.restarts, error=self.fatal)
         log.info("run %d %s: %s", run_id, status, counts)
+        self._finished = True
+        await asyncio.get_running_loop().run_in_executor(None, server.linger, 2.0)
         server.close()
         if self.fatal:
             raise RunError(self.fatal)

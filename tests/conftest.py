@@ -39,8 +39,9 @@ def helios(*args, check=False, timeout=300, input=None, env=None):
 
 
 def analyze_args(folder, db, model, *extra):
-    # The random tiny model writes long strings; give it room so most outputs close.
-    return ["analyze", folder, "--db", db, "--model", model, "--set", "max_output_tokens=400",
+    # The random tiny model writes long strings, often of multi-byte characters (several
+    # tokens each); give it room so its outputs close.
+    return ["analyze", folder, "--db", db, "--model", model, "--set", "max_output_tokens=1200",
             "--set", "max_input_tokens=256", *extra]
 
 
