@@ -140,6 +140,12 @@ def cmd_analyze(args) -> int:
         if events:
             events.emit("error", message=str(exc))
         raise CliError(str(exc)) from None
+    except Exception as exc:  # a dying backend says so before it exits
+        log.exception("the backend failed")
+        if events:
+            events.emit("error", message=f"internal error: {exc.__class__.__name__}: {exc}")
+        raise CliError(f"internal error: {exc.__class__.__name__}: {exc} "
+                       "(details in the log file; please report it)") from None
     finally:
         ledger.close()
     if progress:

@@ -1,0 +1,412 @@
+"""Helios benchmarks: each prints a table and a JSON line; figures, never pass/fail.
+
+    python -m bench corpus FOLDER [--files N] [--seed S]
+    python -m bench engine-vs-pipeline [--model DIR] [--files N] [--repeat R]
+    python -m bench naive-baseline [--model DIR] [--files N] [--repeat R]
+    python -m bench scan [--entries N] [--repeat R]
+    python -m bench ledger [--results N] [--repeat R]
+    python -m bench run-50k [--files N] [--model DIR]
+    python -m bench gpu [--files 5000 50000] [--precision fp16|int4]   (CUDA machines)
+
+Every timed figure is the median of ``--repeat`` runs, with the spread; ratios compare
+figures measured in the same invocation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.corpus import generate, make_tree
+
+REPO = Path(__file__).resolve().parent.parent
+TINY = REPO / "models" / "tiny-llama"
+
+
+def machine() -> str:
+    cpus = os.cpu_count()
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{platform.node()} {model} x{cpus}, Python {platform.python_version()}"
+
+
+def report(name: str, rows: list[tuple[str, object]], data: dict) -> None:
+    width = max(len(k) for k, _ in rows)
+    print(f"\n== {name} ({machine()}, {time.strftime('%Y-%m-%d %H:%M')})")
+    for key, value in rows:
+        print(f"  {key:<{width}}  {value}")
+    print("JSON " + json.dumps({"benchmark": name, "machine": machine(),
+                                "date": time.strftime("%Y-%m-%d"), **data}))
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def spread(values: list[float]) -> str:
+    return f"median {median(values):.3f} (min {min(values):.3f}, max {max(values):.3f}, n={len(values)})"
+
+
+def helios_cmd(*args: str) -> list[str]:
+    return [sys.executable, "-m", "helios_desktop", *args]
+
+
+def run_helios(folder: Path, model: Path, db: Path, *extra: str) -> tuple[float, dict]:
+    started = time.perf_counter()
+    result = subprocess.run(helios_cmd("analyze", str(folder), "--db", str(db), "--model",
+                                       str(model), "--events", "jsonl", *extra),
+                            capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - started
+    if result.returncode != 0:
+        raise SystemExit(f"helios analyze failed ({result.returncode}):\n{result.stderr[-2000:]}")
+    finished = json.loads(result.stdout.strip().splitlines()[-1])
+    return wall, finished
+
+
+def load_docs(folder: Path, max_file_size: int):
+    from helios_desktop.extract import Skip, read_document
+    from helios_desktop.records import FileTask
+
+    docs = []
+    for root, _, names in os.walk(folder):
+        for name in sorted(names):
+            path = os.path.join(root, name)
+            st = os.stat(path)
+            try:
+                docs.append(read_document(FileTask(os.fsencode(path), st.st_size, st.st_mtime_ns),
+                                          max_file_size))
+            except Skip:
+                pass
+    return docs
+
+
+# -- benchmarks ---------------------------------------------------------------------------------
+
+def cmd_corpus(args) -> None:
+    started = time.perf_counter()
+    info = generate(Path(args.folder), args.files, args.seed)
+    seconds = time.perf_counter() - started
+    report("corpus", [("files", info["files"]), ("bytes", info["bytes"]),
+                      ("by folder", info["by_folder"]), ("seconds", f"{seconds:.1f}")],
+           {**info, "seconds": seconds})
+
+
+def _settings_args(args) -> list[str]:
+    return ["--set", f"max_input_tokens={args.max_input_tokens}",
+            "--set", f"max_output_tokens={args.max_output_tokens}",
+            "--set", f"max_batch_size={args.batch_size}"]
+
+
+def _bare_engine(model: Path, docs, args) -> tuple[float, int]:
+    """The engine alone, in this process: model load, tokenization, guided generation."""
+    from helios_desktop.engine import ONNXInferenceEngine
+    from helios_desktop.schema import load_schema
+
+    started = time.perf_counter()
+    engine = ONNXInferenceEngine(model, load_schema(None), provider=args.provider,
+                                 max_batch_size=args.batch_size,
+                                 max_input_tokens=args.max_input_tokens,
+                                 max_output_tokens=args.max_output_tokens)
+    tokens = 0
+    for i in range(0, len(docs), args.batch_size * 2):
+        for r in engine.analyze(docs[i:i + args.batch_size * 2]):
+            tokens += r.generated_tokens
+    return time.perf_counter() - started, tokens
+
+
+def cmd_engine_vs_pipeline(args) -> None:
+    model = Path(args.model)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "corpus"
+        generate(folder, args.files, args.seed)
+        docs = load_docs(folder, 10 * 1024 * 1024)
+        bare, pipe, bare_tok, pipe_tok = [], [], [], []
+        for r in range(args.repeat):
+            seconds, tokens = _bare_engine(model, docs, args)
+            bare.append(len(docs) / seconds)
+            bare_tok.append(tokens / seconds)
+            wall, fin = run_helios(folder, model, Path(tmp) / f"p{r}.db", "--provider",
+                                   args.provider, *_settings_args(args))
+            analyzed = fin["counts"]["done"] + fin["counts"]["failed"]
+            pipe.append(analyzed / wall)
+            pipe_tok.append(pipe_tok_from(Path(tmp) / f"p{r}.db") / wall)
+    ratio = median(pipe) / median(bare)
+    report("engine-vs-pipeline", [
+        ("model", model.name), ("files analyzed", len(docs)),
+        ("bare engine files/s", spread(bare)), ("helios analyze files/s", spread(pipe)),
+        ("bare engine tokens/s", spread(bare_tok)), ("helios tokens/s", spread(pipe_tok)),
+        ("ratio pipeline/engine", f"{ratio:.3f}")],
+        {"model": model.name, "files": len(docs), "bare_files_per_s": bare,
+         "pipeline_files_per_s": pipe, "bare_tokens_per_s": bare_tok,
+         "pipeline_tokens_per_s": pipe_tok, "ratio": ratio})
+
+
+def pipe_tok_from(db: Path) -> int:
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute("SELECT coalesce(sum(generated_tokens), 0) FROM files").fetchone()[0]
+    finally:
+        conn.close()
+
+
+def _naive(model: Path, folder: Path, args, db: Path) -> tuple[float, int]:
+    """How the closest peer tools work: one file at a time, read, prompt, generate,
+    parse, write and commit."""
+    import numpy as np
+    import onnxruntime_genai as og
+
+    from helios_desktop.prompt import completion_prompt
+    from helios_desktop.extract import Skip, read_document
+    from helios_desktop.records import FileTask
+    from helios_desktop.schema import load_schema
+
+    schema = load_schema(None)
+    started = time.perf_counter()
+    m = og.Model(str(model))
+    tok = og.Tokenizer(m)
+    conn = sqlite3.connect(db)
+    conn.execute("CREATE TABLE results (path TEXT, result TEXT)")
+    n = 0
+    for root, _, names in os.walk(folder):
+        for name in sorted(names):
+            path = os.path.join(root, name)
+            st = os.stat(path)
+            try:
+                doc = read_document(FileTask(os.fsencode(path), st.st_size, st.st_mtime_ns),
+                                    10 * 1024 * 1024)
+            except Skip:
+                continue
+            ids = tok.encode(completion_prompt(doc, doc.text[: args.max_input_tokens * 4], schema))
+            params = og.GeneratorParams(m)
+            params.set_search_options(max_length=len(ids) + args.max_output_tokens, do_sample=False)
+            params.set_guidance("json_schema", schema.guidance_json())
+            gen = og.Generator(m, params)
+            gen.append_tokens(np.asarray([ids], dtype=np.int32))
+            out = []
+            try:
+                while not gen.is_done():
+                    gen.generate_next_token()
+                    out.append(int(gen.get_next_tokens()[0]))
+            except RuntimeError:
+                pass
+            text = tok.decode(np.asarray(out, dtype=np.int32))
+            try:
+                json.loads(text)
+            except ValueError:
+                pass
+            conn.execute("INSERT INTO results VALUES (?, ?)", (path, text))
+            conn.commit()
+            n += 1
+    conn.close()
+    return time.perf_counter() - started, n
+
+
+def cmd_naive_baseline(args) -> None:
+    model = Path(args.model)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "corpus"
+        generate(folder, args.files, args.seed)
+        naive, helios = [], []
+        for r in range(args.repeat):
+            seconds, n = _naive(model, folder, args, Path(tmp) / f"n{r}.db")
+            naive.append(n / seconds)
+            wall, fin = run_helios(folder, model, Path(tmp) / f"h{r}.db", *_settings_args(args))
+            helios.append((fin["counts"]["done"] + fin["counts"]["failed"]) / wall)
+    speedup = median(helios) / median(naive)
+    report("naive-baseline", [("model", model.name), ("naive files/s", spread(naive)),
+                              ("helios files/s", spread(helios)), ("speed-up", f"{speedup:.2f}x")],
+           {"model": model.name, "naive_files_per_s": naive, "helios_files_per_s": helios,
+            "speedup": speedup})
+
+
+def cmd_scan(args) -> None:
+    from helios_desktop.scan import AsyncFileScanner
+
+    with tempfile.TemporaryDirectory(dir=args.tmp) as tmp:
+        root = Path(tmp) / "tree"
+        started = time.perf_counter()
+        made = make_tree(root, args.entries)
+        build = time.perf_counter() - started
+        finds, scans = [], []
+        for _ in range(args.repeat):
+            t = time.perf_counter()
+            out = subprocess.run(["find", str(root), "-type", "f"], capture_output=True, check=True)
+            finds.append(made / (time.perf_counter() - t))
+            assert out.stdout.count(b"\n") == made
+
+            async def walk() -> int:
+                scanner = AsyncFileScanner(str(root), include=["**"], exclude=[],
+                                           max_file_size=1 << 30)
+                n = 0
+                async for _ in scanner:
+                    n += 1
+                return n
+
+            t = time.perf_counter()
+            n = asyncio.run(walk())
+            scans.append(made / (time.perf_counter() - t))
+            assert n == made
+    ratio = median(finds) / median(scans)
+    report("scan", [("entries", made), ("tree built in", f"{build:.1f}s"),
+                    ("find files/s", spread(finds)), ("helios scanner files/s", spread(scans)),
+                    ("find / helios", f"{ratio:.2f}x")],
+           {"entries": made, "find_files_per_s": finds, "scanner_files_per_s": scans,
+            "find_over_helios": ratio})
+
+
+def cmd_ledger(args) -> None:
+    from helios_desktop.ledger import Ledger
+    from helios_desktop.records import AnalysisResult, FileTask, Status
+
+    rates = []
+    data = {"summary": "A quarterly report on revenue and costs in the north region.",
+            "category": "report", "language": "English",
+            "keywords": ["revenue", "costs", "north"], "contains_personal_data": False}
+    for r in range(args.repeat):
+        with tempfile.TemporaryDirectory() as tmp:
+            ledger = Ledger(Path(tmp) / "l.db")
+            run = ledger.start_run(b"/bench", "m", "cpu", {})
+            tasks = [FileTask(f"/bench/dir{i % 100}/file{i}.txt".encode(), 4096, i)
+                     for i in range(args.results)]
+            for i in range(0, len(tasks), 512):
+                ledger.add_discovered(run, tasks[i:i + 512])
+            leases = []
+            while True:
+                got = ledger.lease(run, 1024)
+                if not got:
+                    break
+                leases += got
+            started = time.perf_counter()
+            for i in range(0, len(leases), args.batch):
+                ledger.record([(l.file_id, AnalysisResult(l.task.path, Status.DONE, data=data,
+                                                          raw_output=json.dumps(data),
+                                                          prompt_tokens=400, generated_tokens=60,
+                                                          inference_seconds=0.01,
+                                                          decided_by={"category": "model"}))
+                               for l in leases[i:i + args.batch]])
+            rates.append(len(leases) / (time.perf_counter() - started))
+            ledger.close()
+    report("ledger", [("results", args.results), ("batch", args.batch),
+                      ("results/s", spread(rates))],
+           {"results": args.results, "batch": args.batch, "results_per_s": rates})
+
+
+def cmd_run_50k(args) -> None:
+    import psutil
+
+    model = Path(args.model)
+    with tempfile.TemporaryDirectory(dir=args.tmp) as tmp:
+        folder = Path(tmp) / "corpus"
+        t = time.perf_counter()
+        info = generate(folder, args.files, args.seed)
+        gen_seconds = time.perf_counter() - t
+        db = Path(tmp) / "run.db"
+        started = time.perf_counter()
+        proc = subprocess.Popen(helios_cmd("analyze", str(folder), "--db", str(db), "--model",
+                                           str(model), "--events", "jsonl", *_settings_args(args)),
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        peak_sup, peak_workers = 0, 0
+        ps = psutil.Process(proc.pid)
+        while proc.poll() is None:
+            try:
+                peak_sup = max(peak_sup, ps.memory_info().rss)
+                peak_workers = max(peak_workers, sum(c.memory_info().rss for c in ps.children()))
+            except psutil.Error:
+                pass
+            time.sleep(0.2)
+        out, err = proc.communicate()
+        wall = time.perf_counter() - started
+        if proc.returncode != 0:
+            raise SystemExit(err[-2000:])
+        conn = sqlite3.connect(db)
+        counts = dict(conn.execute("SELECT status, count(*) FROM files GROUP BY status").fetchall())
+        rows = conn.execute("SELECT count(*), count(DISTINCT path) FROM files").fetchone()
+        conn.close()
+        size = db.stat().st_size + sum(p.stat().st_size for p in db.parent.glob("run.db-*"))
+    lost = info["files"] - rows[0]
+    report("run-50k", [("files", info["files"]), ("corpus written in", f"{gen_seconds:.0f}s"),
+                       ("wall", f"{wall:.1f}s"), ("files/s", f"{info['files'] / wall:.1f}"),
+                       ("ledger counts", counts), ("rows, distinct paths", rows),
+                       ("files lost", lost),
+                       ("peak RSS supervisor", f"{peak_sup / 2**20:.0f} MiB"),
+                       ("peak RSS workers", f"{peak_workers / 2**20:.0f} MiB"),
+                       ("database size", f"{size / 2**20:.1f} MiB")],
+           {"files": info["files"], "wall_s": wall, "files_per_s": info["files"] / wall,
+            "counts": counts, "lost": lost, "peak_rss_supervisor": peak_sup,
+            "peak_rss_workers": peak_workers, "db_bytes": size})
+
+
+def cmd_gpu(args) -> None:
+    from bench.gpu import run_gpu_benchmark
+
+    run_gpu_benchmark(args, report, generate, run_helios)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="cmd", required=True)
+
+    def common(p, files, repeat=3):
+        p.add_argument("--files", type=int, default=files)
+        p.add_argument("--repeat", type=int, default=repeat)
+        p.add_argument("--seed", type=int, default=42)
+        p.add_argument("--model", default=str(TINY))
+        p.add_argument("--provider", default="cpu")
+        p.add_argument("--batch-size", type=int, default=8)
+        p.add_argument("--max-input-tokens", type=int, default=512)
+        p.add_argument("--max-output-tokens", type=int, default=160)
+        p.add_argument("--tmp", default=None, help="folder for temporary corpora")
+
+    p = sub.add_parser("corpus")
+    p.add_argument("folder")
+    p.add_argument("--files", type=int, default=50_000)
+    p.add_argument("--seed", type=int, default=42)
+    p.set_defaults(func=cmd_corpus)
+    p = sub.add_parser("engine-vs-pipeline")
+    common(p, 2000)
+    p.set_defaults(func=cmd_engine_vs_pipeline)
+    p = sub.add_parser("naive-baseline")
+    common(p, 500)
+    p.set_defaults(func=cmd_naive_baseline)
+    p = sub.add_parser("scan")
+    p.add_argument("--entries", type=int, default=1_000_000)
+    p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--tmp", default=None)
+    p.set_defaults(func=cmd_scan)
+    p = sub.add_parser("ledger")
+    p.add_argument("--results", type=int, default=50_000)
+    p.add_argument("--batch", type=int, default=64)
+    p.add_argument("--repeat", type=int, default=3)
+    p.set_defaults(func=cmd_ledger)
+    p = sub.add_parser("run-50k")
+    common(p, 50_000, repeat=1)
+    p.set_defaults(func=cmd_run_50k)
+    p = sub.add_parser("gpu")
+    common(p, 5000, repeat=1)
+    p.add_argument("--corpus-sizes", type=int, nargs="+", default=[5000, 50000])
+    p.add_argument("--precision", choices=["fp16", "int4"], default="fp16")
+    p.add_argument("--model-dir", default=None, help="reuse a built 3B-shaped model")
+    p.set_defaults(func=cmd_gpu, provider="cuda", batch_size=64, max_output_tokens=96)
+    args = parser.parse_args()
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()
