@@ -20,10 +20,12 @@ SNIFF = 8192
 class Skip(Exception):
     """The file cannot be analyzed; carries the typed reason."""
 
-    def __init__(self, reason: Reason, detail: str):
+    def __init__(self, reason: Reason, detail: str, st: os.stat_result | None = None):
         super().__init__(detail)
         self.reason = reason
         self.detail = detail
+        self.size = st.st_size if st is not None else None
+        self.mtime_ns = st.st_mtime_ns if st is not None else None
 
 
 def read_document(task: FileTask, max_file_size: int, max_chars: int | None = None) -> Document:
@@ -39,12 +41,13 @@ def read_document(task: FileTask, max_file_size: int, max_chars: int | None = No
         if exc.errno == errno.ELOOP:
             raise Skip(Reason.NOT_REGULAR, "became a symbolic link after the scan") from None
         raise Skip(Reason.READ_ERROR, str(exc)) from None
+    st = None
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
-            raise Skip(Reason.NOT_REGULAR, "no longer a regular file")
+            raise Skip(Reason.NOT_REGULAR, "no longer a regular file", st)
         if st.st_size > max_file_size:
-            raise Skip(Reason.TOO_LARGE, f"{st.st_size} bytes > max_file_size {max_file_size}")
+            raise Skip(Reason.TOO_LARGE, f"{st.st_size} bytes > max_file_size {max_file_size}", st)
         limit = min(st.st_size, max_file_size)
         if max_chars is not None:
             limit = min(limit, max_chars * 4 + SNIFF)  # UTF-8 is at most 4 bytes a character
@@ -57,13 +60,13 @@ def read_document(task: FileTask, max_file_size: int, max_chars: int | None = No
             remaining -= len(block)
         data = b"".join(chunks)[:limit]
     except OSError as exc:
-        raise Skip(Reason.READ_ERROR, str(exc)) from None
+        raise Skip(Reason.READ_ERROR, str(exc), st) from None
     finally:
         os.close(fd)
     if not data:
-        raise Skip(Reason.EMPTY, "0 bytes")
+        raise Skip(Reason.EMPTY, "0 bytes", st)
     if b"\x00" in data[:SNIFF]:
-        raise Skip(Reason.BINARY, "NUL byte in the first 8 KiB")
+        raise Skip(Reason.BINARY, "NUL byte in the first 8 KiB", st)
     text = data.decode("utf-8", errors="replace")
     replaced = "\ufffd" in text
     if replaced and data.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -75,9 +78,9 @@ def read_document(task: FileTask, max_file_size: int, max_chars: int | None = No
         bad = text.count("\ufffd")
         if bad > max(16, len(text) // 4):
             raise Skip(Reason.UNDECODABLE,
-                       f"{bad} of {len(text)} characters are not valid UTF-8")
+                       f"{bad} of {len(text)} characters are not valid UTF-8", st)
     if max_chars is not None:
         text = text[:max_chars]
     kind = detect_kind(task.path, text)
     return Document(path=task.path, kind=kind.label, text=text, replaced_bytes=replaced,
-                    hints=kind.hints())
+                    hints=kind.hints(), size=st.st_size, mtime_ns=st.st_mtime_ns)

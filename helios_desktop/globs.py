@@ -34,6 +34,10 @@ class GlobFilter:
     def __init__(self, include: list[str], exclude: list[str]):
         self._include = [_compile(p) for p in include]
         self._exclude = [_compile(p) for p in exclude]
+        # Common case: include everything, exclude only whole folders ("**/.git/**").
+        # Then a file inside a folder that was walked is always wanted: no match needed.
+        self.takes_every_file = "**" in include and all(
+            p.endswith("/**") and "*" not in p[:-3].replace("**/", "", 1) for p in exclude)
 
     def wants_file(self, rel: str) -> bool:
         if any(p.match(rel) for p in self._exclude):

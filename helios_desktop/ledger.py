@@ -297,7 +297,8 @@ class Ledger:
         file_rows, result_rows, drop = [], [], []
         for file_id, r in outcomes:
             file_rows.append((r.status.value, r.reason.value if r.reason else None, r.message or None,
-                              r.prompt_tokens, r.generated_tokens, r.inference_seconds, now, file_id))
+                              r.prompt_tokens, r.generated_tokens, r.inference_seconds, now,
+                              r.size, r.mtime_ns, file_id))
             if r.data is not None or r.raw_output:
                 d = r.data or {}
                 kw = d.get("keywords")
@@ -314,7 +315,8 @@ class Ledger:
         with self.transaction():
             self.conn.executemany(
                 "UPDATE files SET status=?, reason=?, message=?, prompt_tokens=?, generated_tokens=?, "
-                "inference_seconds=?, updated_at=?, worker=NULL WHERE id=?", file_rows)
+                "inference_seconds=?, updated_at=?, worker=NULL, size=coalesce(?, size), "
+                "mtime_ns=coalesce(?, mtime_ns) WHERE id=?", file_rows)
             self.conn.executemany(
                 "INSERT OR REPLACE INTO analysis_results VALUES (?,?,?,?,?,?,?,?,?)", result_rows)
             self.conn.executemany("DELETE FROM analysis_results WHERE file_id=?", drop)
@@ -327,6 +329,10 @@ class Ledger:
                 "prompt_tokens, generated_tokens) VALUES (?,?,?,?,?,?,?,?)",
                 (run_id, time.time(), scope, batch_size, files, seconds, prompt_tokens,
                  generated_tokens))
+
+    def has_files(self, run_id: int) -> bool:
+        return self.conn.execute("SELECT 1 FROM files WHERE run_id = ? LIMIT 1",
+                                 (run_id,)).fetchone() is not None
 
     def counts(self, run_id: int) -> dict[str, int]:
         counts = {s.value: 0 for s in Status}

@@ -79,6 +79,8 @@ class Document:
     text: str
     replaced_bytes: bool = False
     hints: dict[str, Any] = field(default_factory=dict)
+    size: int | None = None      # from the reader's fstat
+    mtime_ns: int | None = None
 
 
 @dataclass(slots=True)
@@ -95,3 +97,5 @@ class AnalysisResult:
     generated_tokens: int = 0
     inference_seconds: float = 0.0
     decided_by: dict[str, str] = field(default_factory=dict)
+    size: int | None = None      # as read, when the scan did not stat the file
+    mtime_ns: int | None = None

@@ -4,6 +4,8 @@
 through a bounded queue, so a slow consumer slows the walk and memory stays flat
 however many files there are. Nothing is opened here; the reader opens each file
 with O_NOFOLLOW and checks it again with fstat. One bad entry never stops the walk.
+Regular files are recognised from the directory entry's type, without a stat, unless
+``stat_files`` asks for size and mtime (resume and re-runs need them).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from .globs import GlobFilter
 from .records import FileTask, Reason
 
 CHUNK = 512
+UNKNOWN = -1  # size/mtime not read at scan time; the reader's fstat fills them in
 
 
 @dataclass
@@ -38,11 +41,17 @@ class AsyncFileScanner:
     """Async iterator over every file under ``root`` (a str or bytes path)."""
 
     def __init__(self, root: str | bytes, *, include: list[str], exclude: list[str],
-                 max_file_size: int, follow_symlinks: bool = False, queue_chunks: int = 8):
+                 max_file_size: int, follow_symlinks: bool = False, stat_files: bool = True,
+                 queue_chunks: int = 8):
         self.root = os.fsencode(os.path.abspath(root))
         self.filter = GlobFilter(include, exclude)
         self.max_file_size = max_file_size
         self.follow_symlinks = follow_symlinks
+        # Without stat_files, regular files are found from d_type alone (as fast as
+        # `find`); their size and mtime come from the reader. A re-scan of a folder that
+        # has results must stat, to tell unchanged files from changed ones.
+        self.stat_files = stat_files
+        self._all_files = self.filter.takes_every_file
         self.stats = ScanStats()
         self._queue_chunks = queue_chunks
         self._cancelled = threading.Event()
@@ -131,49 +140,86 @@ class AsyncFileScanner:
             stack.extend(reversed(subfolders))
 
     def _entry(self, entry: os.DirEntry, ancestors):
+        # d_type answers is_dir/is_file/is_symlink without a system call; lstat only where
+        # it is needed (special files, symlinks, and size/mtime when stat_files is on).
         path = entry.path
-        rel = self._rel(path)
         try:
-            lst = entry.stat(follow_symlinks=False)
+            if entry.is_symlink():
+                return self._symlink(entry, ancestors)
+            if entry.is_dir(follow_symlinks=False):
+                return self._folder(path, entry, ancestors)
+            if entry.is_file(follow_symlinks=False):
+                if not self._all_files and not self.filter.wants_file(self._rel(path)):
+                    self.stats.excluded += 1
+                    return None, None
+                self.stats.files += 1
+                if not self.stat_files:
+                    return FileTask(path, UNKNOWN, UNKNOWN), None
+                return self._regular(path, entry.stat(follow_symlinks=False)), None
+            st = entry.stat(follow_symlinks=False)
         except FileNotFoundError:
             return FileTask(path, 0, 0, Reason.VANISHED, "vanished during the scan"), None
         except OSError as exc:
             return FileTask(path, 0, 0, Reason.PERMISSION, exc.strerror or str(exc)), None
-        mode = lst.st_mode
-        if stat.S_ISLNK(mode):
-            if not self.follow_symlinks:
-                return FileTask(path, 0, lst.st_mtime_ns, Reason.NOT_REGULAR,
-                                "symbolic link (follow_symlinks is off)"), None
-            try:
-                st = os.stat(path)
-            except FileNotFoundError:
-                return FileTask(path, 0, lst.st_mtime_ns, Reason.VANISHED, "dangling symbolic link"), None
-            except OSError as exc:
-                if exc.errno == errno.ELOOP:
-                    return FileTask(path, 0, lst.st_mtime_ns, Reason.SYMLINK_LOOP, "symbolic link loop"), None
-                return FileTask(path, 0, lst.st_mtime_ns, Reason.PERMISSION, exc.strerror or str(exc)), None
-            mode = st.st_mode
-        else:
-            st = lst
-        if stat.S_ISDIR(mode):
-            if self.filter.prunes_dir(rel):
-                self.stats.excluded += 1
-                return None, None
-            key = (st.st_dev, st.st_ino)
-            if key in ancestors:
-                return FileTask(path, 0, st.st_mtime_ns, Reason.SYMLINK_LOOP,
-                                "symbolic link to a folder that contains it"), None
-            return None, (path, ancestors + (key,))
-        if not self.filter.wants_file(rel):
+        if not self._all_files and not self.filter.wants_file(self._rel(path)):
             self.stats.excluded += 1
             return None, None
         self.stats.files += 1
-        if not stat.S_ISREG(mode):
-            kind = ("FIFO" if stat.S_ISFIFO(mode) else "socket" if stat.S_ISSOCK(mode)
-                    else "device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "special file")
-            return FileTask(path, 0, st.st_mtime_ns, Reason.NOT_REGULAR, kind), None
+        return FileTask(path, 0, st.st_mtime_ns, Reason.NOT_REGULAR, _special_kind(st.st_mode)), None
+
+    def _regular(self, path: bytes, st: os.stat_result) -> FileTask:
         self.stats.bytes += st.st_size
         if st.st_size > self.max_file_size:
             return FileTask(path, st.st_size, st.st_mtime_ns, Reason.TOO_LARGE,
-                            f"{st.st_size} bytes > max_file_size {self.max_file_size}"), None
-        return FileTask(path, st.st_size, st.st_mtime_ns), None
+                            f"{st.st_size} bytes > max_file_size {self.max_file_size}")
+        return FileTask(path, st.st_size, st.st_mtime_ns)
+
+    def _folder(self, path: bytes, entry: os.DirEntry | None, ancestors, st=None):
+        if self.filter.prunes_dir(self._rel(path)):
+            self.stats.excluded += 1
+            return None, None
+        if not self.follow_symlinks:
+            return None, (path, ancestors)  # no symlinks followed, so no loops possible
+        st = st or entry.stat(follow_symlinks=False)
+        key = (st.st_dev, st.st_ino)
+        if key in ancestors:
+            return FileTask(path, 0, st.st_mtime_ns, Reason.SYMLINK_LOOP,
+                            "symbolic link to a folder that contains it"), None
+        return None, (path, ancestors + (key,))
+
+    def _symlink(self, entry: os.DirEntry, ancestors):
+        path = entry.path
+        if not self.follow_symlinks:
+            if not self._all_files and not self.filter.wants_file(self._rel(path)):
+                self.stats.excluded += 1
+                return None, None
+            self.stats.files += 1
+            return FileTask(path, 0, 0, Reason.NOT_REGULAR,
+                            "symbolic link (follow_symlinks is off)"), None
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            return FileTask(path, 0, 0, Reason.VANISHED, "dangling symbolic link"), None
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                return FileTask(path, 0, 0, Reason.SYMLINK_LOOP, "symbolic link loop"), None
+            return FileTask(path, 0, 0, Reason.PERMISSION, exc.strerror or str(exc)), None
+        if stat.S_ISDIR(st.st_mode):
+            return self._folder(path, None, ancestors, st)
+        if not self._all_files and not self.filter.wants_file(self._rel(path)):
+            self.stats.excluded += 1
+            return None, None
+        self.stats.files += 1
+        if stat.S_ISREG(st.st_mode):
+            return self._regular(path, st), None
+        return FileTask(path, 0, st.st_mtime_ns, Reason.NOT_REGULAR, _special_kind(st.st_mode)), None
+
+
+def _special_kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "FIFO"
+    if stat.S_ISSOCK(mode):
+        return "socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "device"
+    return "special file"

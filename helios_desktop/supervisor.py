@@ -399,11 +399,15 @@ class HeliosOrchestrator:
 
     async def _scan(self, run_id: int) -> int:
         s = self.settings
-        scanner = AsyncFileScanner(self.folder, include=s.include, exclude=s.exclude,
-                                   max_file_size=s.max_file_size, follow_symlinks=s.follow_symlinks)
-        self._scanner = scanner
         # Files unchanged since the last completed run of this folder keep its results.
         previous = self.ledger.last_completed_run(self.folder, before=run_id)
+        # Telling unchanged files from changed ones needs size and mtime at scan time;
+        # a first scan of a folder does without (the reader's fstat fills them in).
+        has_rows = previous is not None or self.ledger.has_files(run_id)
+        scanner = AsyncFileScanner(self.folder, include=s.include, exclude=s.exclude,
+                                   max_file_size=s.max_file_size, follow_symlinks=s.follow_symlinks,
+                                   stat_files=has_rows)
+        self._scanner = scanner
         chunk: list = []
         found = 0
         last_emit = 0.0

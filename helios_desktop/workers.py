@@ -41,7 +41,8 @@ class WorkerCore:
                 doc = read_document(task, self.max_file_size)
             except Skip as skip:
                 outcomes[item.file_id] = AnalysisResult(item.path, Status.SKIPPED,
-                                                        reason=skip.reason, message=skip.detail)
+                                                        reason=skip.reason, message=skip.detail,
+                                                        size=skip.size, mtime_ns=skip.mtime_ns)
                 continue
             except Exception as exc:  # a reader bug must not stop the batch
                 outcomes[item.file_id] = AnalysisResult(item.path, Status.SKIPPED,
@@ -52,7 +53,8 @@ class WorkerCore:
             docs.append(doc)
             doc_ids.append(item.file_id)
         if docs:
-            for file_id, result in zip(doc_ids, self.engine.analyze(docs)):
+            for file_id, doc, result in zip(doc_ids, docs, self.engine.analyze(docs)):
+                result.size, result.mtime_ns = doc.size, doc.mtime_ns
                 outcomes[file_id] = result
         return [(item.file_id, outcomes[item.file_id]) for item in items]
 
