@@ -9,9 +9,10 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test venv model clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml scripts/system-deps.sh
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 	  { echo "Helios needs Python 3.11 or newer (set PYTHON=...)"; exit 1; }
+	bash scripts/system-deps.sh
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
@@ -22,8 +23,15 @@ venv: $(STAMP)
 model: $(STAMP)
 	$(BIN)/helios models build-default
 
+# With a display, the desktop window opens on FOLDER; without one, the same analysis
+# runs in the terminal.
 run: model
-	$(BIN)/helios analyze "$(FOLDER)"
+	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ]; then \
+	  $(BIN)/helios gui "$(FOLDER)"; \
+	else \
+	  echo "No display: analyzing $(FOLDER) in the terminal (the window needs DISPLAY)"; \
+	  $(BIN)/helios analyze "$(FOLDER)"; \
+	fi
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

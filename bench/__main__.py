@@ -240,29 +240,34 @@ def cmd_scan(args) -> None:
     from helios_desktop.scan import AsyncFileScanner
 
     with tempfile.TemporaryDirectory(dir=args.tmp) as tmp:
-        root = Path(tmp) / "tree"
+        root = Path(args.tree) if args.tree else Path(tmp) / "tree"
+        marker = root / f".entries-{args.entries}"
         started = time.perf_counter()
-        made = make_tree(root, args.entries)
+        if not marker.exists():
+            made = make_tree(root, args.entries)
+            if args.tree:
+                marker.touch()
+        made = args.entries
         build = time.perf_counter() - started
         finds, scans = [], []
         for _ in range(args.repeat):
             t = time.perf_counter()
             out = subprocess.run(["find", str(root), "-type", "f"], capture_output=True, check=True)
             finds.append(made / (time.perf_counter() - t))
-            assert out.stdout.count(b"\n") == made
+            assert out.stdout.count(b"\n") == made + (1 if args.tree else 0)
 
             async def walk() -> int:
                 scanner = AsyncFileScanner(str(root), include=["**"], exclude=[],
-                                           max_file_size=1 << 30)
+                                           max_file_size=1 << 30, stat_files=args.stat)
                 n = 0
-                async for _ in scanner:
-                    n += 1
+                async for chunk in scanner.chunks():  # as the supervisor consumes it
+                    n += len(chunk)
                 return n
 
             t = time.perf_counter()
             n = asyncio.run(walk())
             scans.append(made / (time.perf_counter() - t))
-            assert n == made
+            assert n == made + (1 if args.tree else 0)
     ratio = median(finds) / median(scans)
     report("scan", [("entries", made), ("tree built in", f"{build:.1f}s"),
                     ("find files/s", spread(finds)), ("helios scanner files/s", spread(scans)),
@@ -387,6 +392,9 @@ def main() -> None:
     p.set_defaults(func=cmd_naive_baseline)
     p = sub.add_parser("scan")
     p.add_argument("--entries", type=int, default=1_000_000)
+    p.add_argument("--tree", help="keep the tree in this folder and reuse it next time")
+    p.add_argument("--stat", action="store_true",
+                   help="stat every file (as a re-scan of a folder with results does)")
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--tmp", default=None)
     p.set_defaults(func=cmd_scan)

@@ -265,7 +265,18 @@ def cmd_config(args) -> int:
 
 
 def cmd_gui(args) -> int:
-    raise CliError("the desktop window is not in this build yet; use `helios analyze FOLDER`")
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+            or os.environ.get("QT_QPA_PLATFORM")):
+        raise CliError("no display to open the window on (DISPLAY is not set); "
+                       "use `helios analyze FOLDER` on a machine without a screen")
+    try:
+        from .gui.app import main as gui_main
+    except ImportError as exc:
+        raise CliError(f"the desktop window needs PyQt6 and pyqtgraph ({exc}); "
+                       "install them with: pip install 'helios-desktop[gui]'") from None
+    if args.folder and not os.path.isdir(args.folder):
+        raise CliError(f"{args.folder} is not a folder")
+    return gui_main(args.folder)
 
 
 # -- parser ----------------------------------------------------------------------------------

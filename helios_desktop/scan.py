@@ -59,7 +59,8 @@ class AsyncFileScanner:
     def cancel(self) -> None:
         self._cancelled.set()
 
-    async def __aiter__(self) -> AsyncIterator[FileTask]:
+    async def chunks(self) -> AsyncIterator[list[FileTask]]:
+        """The walk in chunks of up to CHUNK tasks (what the supervisor consumes)."""
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[list[FileTask] | BaseException | None] = asyncio.Queue(self._queue_chunks)
 
@@ -70,13 +71,7 @@ class AsyncFileScanner:
 
         def walk() -> None:
             try:
-                chunk: list[FileTask] = []
-                for task in self._walk():
-                    chunk.append(task)
-                    if len(chunk) >= CHUNK:
-                        put(chunk)
-                        chunk = []
-                if chunk:
+                for chunk in self._walk_chunks():
                     put(chunk)
                 put(None)
             except _Stop:
@@ -96,12 +91,16 @@ class AsyncFileScanner:
                     break
                 if isinstance(item, BaseException):
                     raise item
-                for task in item:
-                    yield task
+                yield item
         finally:
             self._cancelled.set()
             while not queue.empty():  # unblock a producer waiting on a full queue
                 queue.get_nowait()
+
+    async def __aiter__(self) -> AsyncIterator[FileTask]:
+        async for chunk in self.chunks():
+            for task in chunk:
+                yield task
 
     # -- the walk (runs in the thread) ------------------------------------------------
 
@@ -109,10 +108,13 @@ class AsyncFileScanner:
         rel = path[len(self.root) + 1:]
         return os.fsdecode(rel) if rel else ""
 
-    def _walk(self):
+    def _walk_chunks(self):
         st = os.stat(self.root)
         stack: list[tuple[bytes, tuple[tuple[int, int], ...]]] = [
             (self.root, ((st.st_dev, st.st_ino),))]
+        # The hot path: a regular file found from d_type alone, no stat, no glob match.
+        fast = self._all_files and not self.stat_files
+        chunk: list[FileTask] = []
         while stack:
             if self._cancelled.is_set():
                 return
@@ -120,24 +122,34 @@ class AsyncFileScanner:
             self.stats.directories += 1
             try:
                 with os.scandir(folder) as it:
-                    entries = sorted(it, key=lambda e: e.name)
+                    subfolders = []
+                    for entry in it:
+                        if fast and entry.is_file(follow_symlinks=False):
+                            chunk.append(FileTask(entry.path, UNKNOWN, UNKNOWN))
+                            self.stats.files += 1
+                        else:
+                            task, sub = self._entry(entry, ancestors)
+                            if task is not None:
+                                chunk.append(task)
+                            if sub is not None:
+                                subfolders.append(sub)
+                        if len(chunk) >= CHUNK:
+                            yield chunk
+                            chunk = []
             except PermissionError as exc:
-                yield FileTask(folder, 0, 0, Reason.PERMISSION, f"folder cannot be listed: {exc.strerror}")
+                chunk.append(FileTask(folder, 0, 0, Reason.PERMISSION,
+                                      f"folder cannot be listed: {exc.strerror}"))
                 continue
             except FileNotFoundError:
-                yield FileTask(folder, 0, 0, Reason.VANISHED, "folder vanished during the scan")
+                chunk.append(FileTask(folder, 0, 0, Reason.VANISHED, "folder vanished during the scan"))
                 continue
             except OSError as exc:
-                yield FileTask(folder, 0, 0, Reason.READ_ERROR, f"folder cannot be listed: {exc}")
+                chunk.append(FileTask(folder, 0, 0, Reason.READ_ERROR, f"folder cannot be listed: {exc}"))
                 continue
-            subfolders = []
-            for entry in entries:
-                task, sub = self._entry(entry, ancestors)
-                if task is not None:
-                    yield task
-                if sub is not None:
-                    subfolders.append(sub)
+            subfolders.sort()
             stack.extend(reversed(subfolders))
+        if chunk:
+            yield chunk
 
     def _entry(self, entry: os.DirEntry, ancestors):
         # d_type answers is_dir/is_file/is_symlink without a system call; lstat only where

@@ -34,7 +34,6 @@ from .workers import worker_main
 
 log = logging.getLogger("helios.supervisor")
 
-SCAN_FLUSH = 512
 DEPTH = 2            # batches in flight per worker: one running, one waiting in its pipe
 MAX_ATTEMPTS = 3     # worker deaths a file may be present at before it fails as worker_lost
 
@@ -345,7 +344,7 @@ class HeliosOrchestrator:
         self._emit("run_started", run_id=run_id, folder=display_path(self.folder),
                    metrics_port=server.port, workers=n_workers, provider=self.spec.provider,
                    model=model_name, resumed=resumed, pid=os.getpid(),
-                   gpu=bool(gpus.available))
+                   gpu=bool(gpus.available), demonstration=_is_demonstration(self.spec.model_path))
         log.info("run %d started: %d workers on %s, metrics on %s:%d", run_id, n_workers,
                  self.spec.provider, server.host, server.port)
         for wid in range(n_workers):
@@ -408,22 +407,16 @@ class HeliosOrchestrator:
                                    max_file_size=s.max_file_size, follow_symlinks=s.follow_symlinks,
                                    stat_files=has_rows)
         self._scanner = scanner
-        chunk: list = []
         found = 0
         last_emit = 0.0
         try:
-            async for task in scanner:
-                chunk.append(task)
-                found += 1
-                if len(chunk) >= SCAN_FLUSH:
-                    self._flush(run_id, chunk, previous)
-                    chunk = []
-                    if time.monotonic() - last_emit > 0.25:
-                        last_emit = time.monotonic()
-                        self._emit("scan_progress", files=found, bytes=scanner.stats.bytes,
-                                   excluded=scanner.stats.excluded, done=False)
-            if chunk:
+            async for chunk in scanner.chunks():
                 self._flush(run_id, chunk, previous)
+                found += len(chunk)
+                if time.monotonic() - last_emit > 0.25:
+                    last_emit = time.monotonic()
+                    self._emit("scan_progress", files=found, bytes=scanner.stats.bytes,
+                               excluded=scanner.stats.excluded, done=False)
             self._scan_done = not self.stop_requested
         except Exception as exc:  # the scan must end in a clear event, never silently
             log.exception("scan failed")
@@ -529,6 +522,17 @@ class HeliosOrchestrator:
         info.pop("force", None)
         if self.on_progress:
             self.on_progress(info)
+
+
+def _is_demonstration(model_path: str) -> bool:
+    import json
+
+    marker = os.path.join(model_path, "helios_model.json")
+    try:
+        with open(marker, encoding="utf-8") as fh:
+            return bool(json.load(fh).get("demonstration"))
+    except (OSError, ValueError):
+        return False
 
 
 def _gpu_count() -> int:

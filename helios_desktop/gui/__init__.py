@@ -1,0 +1,1 @@
+"""The desktop window (PyQt6 + pyqtgraph). The only package that imports Qt."""

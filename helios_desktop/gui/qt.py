@@ -1,0 +1,19 @@
+"""Every Qt name the gui package uses, imported in one place (a port touches one file)."""
+
+from PyQt6 import uic
+from PyQt6.QtCore import (QAbstractTableModel, QByteArray, QModelIndex, QObject, QProcess,
+                          QProcessEnvironment, QSettings, Qt, QThread, QTimer, QUrl, pyqtSignal,
+                          pyqtSlot)
+from PyQt6.QtGui import QAction, QDesktopServices, QDragEnterEvent, QDropEvent, QFont
+from PyQt6.QtWidgets import (QApplication, QComboBox, QDialog, QDialogButtonBox, QFileDialog,
+                             QHeaderView, QMainWindow, QMessageBox, QTableWidgetItem, QVBoxLayout,
+                             QWidget)
+import pyqtgraph as pg
+
+__all__ = [
+    "uic", "QAbstractTableModel", "QByteArray", "QModelIndex", "QObject", "QProcess",
+    "QProcessEnvironment", "QSettings", "Qt", "QThread", "QTimer", "QUrl", "pyqtSignal",
+    "pyqtSlot", "QAction", "QDesktopServices", "QDragEnterEvent", "QDropEvent", "QFont",
+    "QApplication", "QComboBox", "QDialog", "QDialogButtonBox", "QFileDialog", "QHeaderView",
+    "QMainWindow", "QMessageBox", "QTableWidgetItem", "QVBoxLayout", "QWidget", "pg",
+]
