@@ -55,3 +55,6 @@ def db_rows(db) -> list[dict]:
 
 def events_of(stdout: str) -> list[dict]:
     return [json.loads(line) for line in stdout.splitlines() if line.strip()]
+
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")

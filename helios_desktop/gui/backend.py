@@ -19,7 +19,7 @@ def backend_command() -> list[str]:
 
 
 class BackendProcess(QObject):
-    event = pyqtSignal(dict)
+    event_received = pyqtSignal(dict)
     stderr_line = pyqtSignal(str)
     started = pyqtSignal()
     stopping = pyqtSignal()
@@ -84,7 +84,7 @@ class BackendProcess(QObject):
                 continue
             if event["event"] == "error":
                 self.last_error = event.get("message", "")
-            self.event.emit(event)
+            self.event_received.emit(event)
 
     def _read_stderr(self) -> None:
         self._err += bytes(self.process.readAllStandardError())

@@ -17,7 +17,7 @@ from .forms import form_class, style_sheet
 from .poller import MetricsPoller
 from .prescan import PreScanWorker, describe
 from .qt import (QDesktopServices, QFileDialog, QHeaderView, QMainWindow, QSettings,
-                 QTableWidgetItem, QThread, QUrl, QVBoxLayout, pyqtSignal)
+                 QTableWidgetItem, QThread, QUrl, QVBoxLayout, pyqtSignal, pyqtSlot)
 from .results import ResultsModel
 from .settings_dialog import SettingsDialog
 from .stall import StallMonitor
@@ -77,7 +77,7 @@ class MainWindow(QMainWindow):
         f.stopButton.clicked.connect(self.stop_run)
 
         self.backend = BackendProcess(self)
-        self.backend.event.connect(self._on_event)
+        self.backend.event_received.connect(self._on_event)
         self.backend.stderr_line.connect(self._log)
         self.backend.exited.connect(self._on_exit)
         self.backend.stopping.connect(lambda: self._status("Stopping: finishing the batches in flight…"))
@@ -91,7 +91,7 @@ class MainWindow(QMainWindow):
         self.stall = StallMonitor(parent=self)
         self.prescan_thread: QThread | None = None
         self.prescan_worker: PreScanWorker | None = None
-        self.export_threads: list[QThread] = []
+        self.export_threads: list[tuple[QThread, ExportWorker]] = []
         self.folder: str | None = None
         self.preview: dict | None = None
         self.workers: dict[int, dict] = {}
@@ -177,13 +177,23 @@ class MainWindow(QMainWindow):
         self.form.startButton.setEnabled(False)
         self.form.resumeButton.setEnabled(False)
         worker = PreScanWorker(self.folder, self.settings)
-        worker.progress.connect(lambda n, b: self.form.previewLabel.setText(f"Counting files… {n:,}"))
+        # Bound methods of this window: Qt queues the calls to the GUI thread.
+        worker.progress.connect(self._prescan_progress)
         worker.done.connect(self._prescan_done)
-        worker.failed.connect(lambda msg, tb: (self.show_message(msg), self._log(tb)))
+        worker.failed.connect(self._worker_failed)
         self.prescan_worker = worker
         self.prescan_thread = start_in_thread(worker, self)
         self.prescan_thread.finished.connect(self._prescan_thread_gone)
         return True
+
+    @pyqtSlot(int, int)
+    def _prescan_progress(self, files: int, _bytes: int) -> None:
+        self.form.previewLabel.setText(f"Counting files… {files:,}")
+
+    @pyqtSlot(str, str)
+    def _worker_failed(self, message: str, details: str) -> None:
+        self.show_message(message)
+        self._log(details)
 
     def _prescan_thread_gone(self) -> None:
         self.prescan_thread = None
@@ -197,6 +207,7 @@ class MainWindow(QMainWindow):
             self.prescan_thread.wait()
             self.prescan_thread = None
 
+    @pyqtSlot(dict)
     def _prescan_done(self, result: dict) -> None:
         if result["folder"] != self.folder:
             return
@@ -381,12 +392,21 @@ class MainWindow(QMainWindow):
 
     def export_to(self, out: str, fmt: str) -> None:
         worker = ExportWorker(str(self.database), fmt, out, self.model.run_id)
-        worker.done.connect(lambda path, n: (self.show_message(f"Saved {n:,} rows to {path}"),
-                                             self.export_done.emit(path, n)))
-        worker.failed.connect(lambda msg, tb: (self.show_message(msg), self._log(tb)))
+        worker.done.connect(self._exported)
+        worker.failed.connect(self._worker_failed)
         thread = start_in_thread(worker, self)
-        self.export_threads.append(thread)
-        thread.finished.connect(lambda: self.export_threads.remove(thread))
+        # Keep the Python wrappers alive until the thread ends (a collected worker is deleted).
+        self.export_threads.append((thread, worker))
+        thread.finished.connect(self._forget_finished_threads)
+
+    @pyqtSlot(str, int)
+    def _exported(self, path: str, rows: int) -> None:
+        self.show_message(f"Saved {rows:,} rows to {path}")
+        self.export_done.emit(path, rows)
+
+    @pyqtSlot()
+    def _forget_finished_threads(self) -> None:
+        self.export_threads = [(t, w) for t, w in self.export_threads if not t.isFinished()]
 
     # -- settings and closing -----------------------------------------------------------------
 
@@ -415,7 +435,7 @@ class MainWindow(QMainWindow):
             self.poller_thread.quit()
             self.poller_thread.wait()
             self.poller_thread = None
-        for thread in list(self.export_threads):
+        for thread, _worker in list(self.export_threads):
             thread.quit()
             thread.wait()
         self.model.close()
