@@ -276,7 +276,7 @@ def cmd_gui(args) -> int:
                        "install them with: pip install 'helios-desktop[gui]'") from None
     if args.folder and not os.path.isdir(args.folder):
         raise CliError(f"{args.folder} is not a folder")
-    return gui_main(args.folder)
+    return gui_main(args.folder, exit_when_ready=args.exit_when_ready)
 
 
 # -- parser ----------------------------------------------------------------------------------
@@ -331,6 +331,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("gui", help="open the desktop window")
     p.add_argument("folder", nargs="?")
+    p.add_argument("--exit-when-ready", action="store_true",
+                   help="print 'window ready' once the window is up, then quit (smoke tests)")
     p.set_defaults(func=cmd_gui)
     return parser
 

@@ -1,6 +1,7 @@
 """The command line as a user meets it: clear one-line errors, events, stop and resume."""
 
 import json
+import os
 import signal
 import sqlite3
 import subprocess
@@ -140,6 +141,18 @@ def test_sigterm_is_a_clean_stop(tmp_path, tiny_model):
     conn.close()
 
 
-def test_gui_not_yet_available_says_so():
-    result = helios("gui")
-    assert result.returncode == 1 and "helios analyze" in result.stderr
+def test_gui_without_a_display_says_what_to_do():
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    result = helios("gui", env=env)
+    assert result.returncode == 1
+    assert "no display" in result.stderr and "helios analyze" in result.stderr
+
+
+def test_gui_entry_point_smoke(tmp_path):
+    (tmp_path / "a.txt").write_text("hello")
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_RUNTIME_DIR": str(tmp_path)}
+    os.chmod(tmp_path, 0o700)
+    result = helios("gui", tmp_path, "--exit-when-ready", env=env, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "window ready" in result.stdout
