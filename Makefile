@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 FOLDER ?= resources/samples
 STAMP := $(VENV)/.installed
 
-.PHONY: run test venv model clean
+.PHONY: run test venv model clean bundle bundle-test install-desktop
 
 $(STAMP): pyproject.toml scripts/system-deps.sh
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -36,5 +36,16 @@ run: model
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+# The desktop bundle (PyInstaller one-folder, dist/Helios/Helios); see helios.spec.
+bundle: $(STAMP)
+	$(BIN)/python -m pip install --quiet "pyinstaller>=6.10"
+	$(BIN)/pyinstaller --noconfirm --clean --log-level WARN helios.spec
+
+bundle-test:
+	bash scripts/bundle_test.sh
+
+install-desktop:
+	bash scripts/install_desktop.sh
+
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build dist *.egg-info

@@ -318,15 +318,21 @@ def cmd_run_50k(args) -> None:
 
     model = Path(args.model)
     with tempfile.TemporaryDirectory(dir=args.tmp) as tmp:
-        folder = Path(tmp) / "corpus"
         t = time.perf_counter()
-        info = generate(folder, args.files, args.seed)
+        if args.corpus:  # reuse a corpus written earlier by `bench corpus`
+            folder = Path(args.corpus)
+            info = {"files": sum(len(f) for _, _, f in os.walk(folder))}
+        else:
+            folder = Path(tmp) / "corpus"
+            info = generate(folder, args.files, args.seed)
         gen_seconds = time.perf_counter() - t
         db = Path(tmp) / "run.db"
         started = time.perf_counter()
+        # Events go to a file: a pipe nobody reads would fill and block the backend.
+        events = open(Path(tmp) / "events.jsonl", "w")
         proc = subprocess.Popen(helios_cmd("analyze", str(folder), "--db", str(db), "--model",
                                            str(model), "--events", "jsonl", *_settings_args(args)),
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                stdout=events, stderr=subprocess.PIPE, text=True)
         peak_sup, peak_workers = 0, 0
         ps = psutil.Process(proc.pid)
         while proc.poll() is None:
@@ -336,7 +342,8 @@ def cmd_run_50k(args) -> None:
             except psutil.Error:
                 pass
             time.sleep(0.2)
-        out, err = proc.communicate()
+        _, err = proc.communicate()
+        events.close()
         wall = time.perf_counter() - started
         if proc.returncode != 0:
             raise SystemExit(err[-2000:])
@@ -405,6 +412,7 @@ def main() -> None:
     p.set_defaults(func=cmd_ledger)
     p = sub.add_parser("run-50k")
     common(p, 50_000, repeat=1)
+    p.add_argument("--corpus", help="an existing corpus folder (from `bench corpus`)")
     p.set_defaults(func=cmd_run_50k)
     p = sub.add_parser("gpu")
     common(p, 5000, repeat=1)

@@ -276,7 +276,8 @@ def cmd_gui(args) -> int:
                        "install them with: pip install 'helios-desktop[gui]'") from None
     if args.folder and not os.path.isdir(args.folder):
         raise CliError(f"{args.folder} is not a folder")
-    return gui_main(args.folder, exit_when_ready=args.exit_when_ready)
+    return gui_main(args.folder, exit_when_ready=args.exit_when_ready,
+                    analyze_and_exit=args.analyze_and_exit)
 
 
 # -- parser ----------------------------------------------------------------------------------
@@ -333,6 +334,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("folder", nargs="?")
     p.add_argument("--exit-when-ready", action="store_true",
                    help="print 'window ready' once the window is up, then quit (smoke tests)")
+    p.add_argument("--analyze-and-exit", action="store_true",
+                   help="analyze FOLDER through the window, then quit (bundle smoke test)")
     p.set_defaults(func=cmd_gui)
     return parser
 

@@ -387,6 +387,3 @@ def iter_rows(conn: sqlite3.Connection, run_id: int | None = None) -> Iterator[d
         row["path"] = bytes(row["path"])
         yield row
 
-
-def known_reason(value: str | None) -> Reason | None:
-    return Reason(value) if value else None

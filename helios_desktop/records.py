@@ -8,7 +8,6 @@ renders them for people with backslash escapes.
 from __future__ import annotations
 
 import enum
-import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,14 +59,6 @@ class FileTask:
     @property
     def display(self) -> str:
         return display_path(self.path)
-
-    @property
-    def fs_path(self) -> str | bytes:
-        """The path in the form ``os`` functions accept (bytes when not valid UTF-8)."""
-        try:
-            return os.fsdecode(self.path)
-        except UnicodeDecodeError:
-            return self.path
 
 
 @dataclass(slots=True)

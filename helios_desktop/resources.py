@@ -30,8 +30,3 @@ def resource_path(name: str, folder: str = "resources") -> Path:
             return candidate
     raise FileNotFoundError(f"shipped file {folder}/{name} is missing; reinstall Helios")
 
-
-def repo_root() -> Path | None:
-    """The source checkout this package runs from, if it does."""
-    root = _PACKAGE.parent
-    return root if (root / "pyproject.toml").exists() else None

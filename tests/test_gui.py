@@ -167,3 +167,18 @@ def test_closing_stops_the_prescan_thread(qtbot, window, tmp_path):
     assert window.prescan_thread is not None
     window.close()  # the fixture then checks that no QThread is left running
     assert window.prescan_thread is None and window.poller_thread is None
+
+
+def test_first_run_offers_a_model(qtbot, window, tmp_path, isolated_home):
+    cfg = isolated_home / "config" / "helios" / "config.yaml"
+    cfg.write_text(f"database: {tmp_path / 'gui.db'}\n")  # no model, none built
+    fresh = MainWindow()
+    qtbot.addWidget(fresh)
+    fresh.show()
+    assert fresh.form.firstRunPanel.isVisible()
+    assert not fresh.use_model(str(tmp_path))  # not a model folder: says so, stays
+    assert "not a model folder" in fresh.last_message
+    assert fresh.use_model(str(TINY_MODEL))
+    assert not fresh.form.firstRunPanel.isVisible()
+    assert f"model_path: {TINY_MODEL}" in cfg.read_text()
+    fresh.close()

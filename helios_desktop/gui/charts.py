@@ -40,7 +40,9 @@ class ChartsPanel(QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        pg.setConfigOptions(antialias=True, background="w", foreground="#333")
+        # No antialiasing: software-rendered antialiased lines cost tens of milliseconds a
+        # redraw, and the event loop must stay under 50 ms.
+        pg.setConfigOptions(antialias=False, background="w", foreground="#333")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.graphics = pg.GraphicsLayoutWidget()
@@ -91,8 +93,10 @@ class ChartsPanel(QWidget):
 
     def redraw(self) -> None:
         for key, ring in self.rings.items():
-            self.curves[key].setData(*ring.view())
-        self.curves["gpu_mem_total"].setData(*self.gpu_total.view())
+            if self.plots[key].isVisible():
+                self.curves[key].setData(*ring.view())
+        if self.plots["gpu_mem"].isVisible():
+            self.curves["gpu_mem_total"].setData(*self.gpu_total.view())
 
     def points(self, key: str) -> int:
         return len(self.rings[key])

@@ -8,7 +8,8 @@ import time
 from pathlib import Path
 
 from ..config import ConfigError, Settings, load_settings
-from ..paths import default_database
+from ..paths import default_database, default_model
+from .backend import backend_command
 from ..records import display_path
 from ..schema import CATEGORIES
 from .backend import BackendProcess
@@ -16,7 +17,7 @@ from .charts import ChartsPanel
 from .forms import form_class, style_sheet
 from .poller import MetricsPoller
 from .prescan import PreScanWorker, describe
-from .qt import (QDesktopServices, QFileDialog, QHeaderView, QMainWindow, QSettings,
+from .qt import (QDesktopServices, QFileDialog, QHeaderView, QMainWindow, QProcess, QSettings,
                  QTableWidgetItem, QThread, QUrl, QVBoxLayout, pyqtSignal, pyqtSlot)
 from .results import ResultsModel
 from .settings_dialog import SettingsDialog
@@ -72,6 +73,8 @@ class MainWindow(QMainWindow):
         f.actionExportJsonl.triggered.connect(lambda: self._choose_export("jsonl"))
         f.actionSettings.triggered.connect(self.open_settings)
         f.actionQuit.triggered.connect(self.close)
+        f.buildModelButton.clicked.connect(self.build_default_model)
+        f.chooseModelButton.clicked.connect(self._choose_model)
         f.startButton.clicked.connect(self.start_run)
         f.resumeButton.clicked.connect(self.start_run)
         f.stopButton.clicked.connect(self.stop_run)
@@ -100,9 +103,68 @@ class MainWindow(QMainWindow):
         self.last_message = ""
         self._closing = False
         self._started_at = 0.0
+        self.model_builder: QProcess | None = None
         geometry = self.qsettings.value("geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
+        self.form.firstRunPanel.setVisible(not self.model_ready())
+
+    # -- first run ----------------------------------------------------------------------------
+
+    def model_ready(self) -> bool:
+        path = Path(self.settings.model_path) if self.settings.model_path else default_model()
+        return (path / "genai_config.json").exists()
+
+    def build_default_model(self) -> None:
+        """Build the demonstration model in a child process, showing its progress."""
+        if self.model_builder is not None:
+            return
+        cmd = backend_command() + ["models", "build-default"]
+        proc = QProcess(self)
+        proc.setProcessChannelMode(QProcess.ProcessChannelMode.MergedChannels)
+        proc.readyReadStandardOutput.connect(self._builder_output)
+        proc.finished.connect(self._builder_finished)
+        self.model_builder = proc
+        self.form.buildModelButton.setEnabled(False)
+        self.form.firstRunLabel.setText("Building the demonstration model…")
+        proc.start(cmd[0], cmd[1:])
+
+    def _builder_output(self) -> None:
+        text = bytes(self.model_builder.readAllStandardOutput()).decode("utf-8", "replace")
+        for line in text.splitlines():
+            if line.strip():
+                self._log(line)
+                if line.startswith("helios:"):
+                    self.form.firstRunLabel.setText(line.removeprefix("helios:").strip())
+
+    def _builder_finished(self, code: int, _status) -> None:
+        self.model_builder = None
+        self.form.buildModelButton.setEnabled(True)
+        if code == 0 and self.model_ready():
+            self.form.firstRunPanel.setVisible(False)
+            self._status("The demonstration model is ready.")
+        else:
+            self.form.firstRunLabel.setText(
+                f"Building the model failed (exit code {code}); see the Log tab. You can also "
+                "choose a model folder.")
+
+    def _choose_model(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Choose a model folder")
+        if folder:
+            self.use_model(folder)
+
+    def use_model(self, folder: str) -> bool:
+        from ..config import save_user_settings
+        from .settings_dialog import model_note
+
+        if not (Path(folder) / "genai_config.json").exists():
+            self.show_message(model_note(folder))
+            return False
+        save_user_settings({"model_path": folder})
+        self.settings = load_settings()
+        self.form.firstRunPanel.setVisible(not self.model_ready())
+        self._status(f"Using the model in {folder}")
+        return True
 
     # -- messages -----------------------------------------------------------------------------
 
@@ -414,6 +476,7 @@ class MainWindow(QMainWindow):
         dialog = SettingsDialog(self.settings, self)
         if dialog.exec() and dialog.saved_to:
             self.settings = load_settings()
+            self.form.firstRunPanel.setVisible(not self.model_ready())
             self._status(f"Settings saved to {dialog.saved_to}")
 
     def closeEvent(self, event) -> None:

@@ -4,7 +4,7 @@ from PyQt6 import uic
 from PyQt6.QtCore import (QAbstractTableModel, QByteArray, QModelIndex, QObject, QProcess,
                           QProcessEnvironment, QSettings, Qt, QThread, QTimer, QUrl, pyqtSignal,
                           pyqtSlot)
-from PyQt6.QtGui import QAction, QDesktopServices, QDragEnterEvent, QDropEvent, QFont
+from PyQt6.QtGui import QAction, QDesktopServices, QDragEnterEvent, QDropEvent, QFont, QIcon
 from PyQt6.QtWidgets import (QApplication, QComboBox, QDialog, QDialogButtonBox, QFileDialog,
                              QHeaderView, QMainWindow, QMessageBox, QTableWidgetItem, QVBoxLayout,
                              QWidget)
@@ -13,7 +13,7 @@ import pyqtgraph as pg
 __all__ = [
     "uic", "QAbstractTableModel", "QByteArray", "QModelIndex", "QObject", "QProcess",
     "QProcessEnvironment", "QSettings", "Qt", "QThread", "QTimer", "QUrl", "pyqtSignal",
-    "pyqtSlot", "QAction", "QDesktopServices", "QDragEnterEvent", "QDropEvent", "QFont",
+    "pyqtSlot", "QAction", "QDesktopServices", "QDragEnterEvent", "QDropEvent", "QFont", "QIcon",
     "QApplication", "QComboBox", "QDialog", "QDialogButtonBox", "QFileDialog", "QHeaderView",
     "QMainWindow", "QMessageBox", "QTableWidgetItem", "QVBoxLayout", "QWidget", "pg",
 ]
