@@ -6,7 +6,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bundle=dist/Helios/Helios
 [ -x "$bundle" ] || { echo "no bundle: run 'make bundle' first"; exit 1; }
-command -v xvfb-run >/dev/null || { echo "bundle-test needs xvfb-run (apt-get install xvfb)"; exit 1; }
+if ! command -v xvfb-run >/dev/null; then
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq && apt-get install -y -qq xvfb xauth >/dev/null
+  else
+    echo "bundle-test needs xvfb-run: sudo apt-get install xvfb"; exit 1
+  fi
+fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/folder" "$tmp/config/helios" "$tmp/runtime"
