@@ -195,12 +195,15 @@ class Ledger:
 
     # -- discovery ---------------------------------------------------------------------
 
-    def add_discovered(self, run_id: int, tasks: Iterable[FileTask]) -> None:
-        """Upsert scanned files. Unchanged finished files keep their outcome; changed ones
-        go back to pending (their old result is dropped)."""
+    def add_discovered(self, run_id: int, tasks: Iterable[FileTask | bytes]) -> None:
+        """Upsert scanned files (FileTasks, or bare paths of regular files not yet
+        stat'ed). Unchanged finished files keep their outcome; changed ones go back to
+        pending (their old result is dropped)."""
         now = time.time()
-        rows = [(run_id, t.path, t.size, t.mtime_ns,
-                 Status.SKIPPED.value if t.skip else Status.PENDING.value,
+        pending = Status.PENDING.value
+        rows = [(run_id, t, -1, -1, pending, None, None, now) if type(t) is bytes else
+                (run_id, t.path, t.size, t.mtime_ns,
+                 Status.SKIPPED.value if t.skip else pending,
                  t.skip.value if t.skip else None, t.detail or None, now) for t in tasks]
         with self.transaction():
             self.conn.executemany(

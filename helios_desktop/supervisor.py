@@ -432,11 +432,12 @@ class HeliosOrchestrator:
     def _flush(self, run_id: int, tasks: list, previous: int | None) -> None:
         self.ledger.add_discovered(run_id, tasks)
         self.metrics.files_discovered.inc(len(tasks))
-        skipped = sum(1 for t in tasks if t.skip)
+        skipped = sum(1 for t in tasks if type(t) is not bytes and t.skip)
         if skipped:
             self.metrics.files_processed.labels("skipped").inc(skipped)
         if previous is not None:
-            self._reused += self.ledger.reuse_unchanged(run_id, previous, [t.path for t in tasks])
+            self._reused += self.ledger.reuse_unchanged(
+                run_id, previous, [t if type(t) is bytes else t.path for t in tasks])
         self._poke()
 
     async def _dispatch(self, run_id: int) -> None:
