@@ -133,7 +133,7 @@ class Settings:
         return settings
 
     def check_combination(self) -> None:
-        if not self.values["metrics_allow_remote"] and not _is_loopback(self.values["metrics_host"]):
+        if not self.values["metrics_allow_remote"] and not is_loopback(self.values["metrics_host"]):
             raise ConfigError(
                 f"metrics_host {self.values['metrics_host']!r} (from {self.sources['metrics_host']}) "
                 "is not a loopback address; the metrics exporter binds to 127.0.0.1 unless you also "
@@ -147,7 +147,7 @@ class Settings:
         return "\n".join(lines)
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
     try:

@@ -7,7 +7,6 @@ conventions: base units, ``_total`` on counters, no file paths in labels.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import socket
 import socketserver
@@ -16,6 +15,8 @@ from collections.abc import Callable
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info, make_wsgi_app
+
+from .config import is_loopback
 
 
 class Metrics:
@@ -52,15 +53,6 @@ class Metrics:
     def set_worker_state(self, worker: int, state: str) -> None:
         for s in ("starting", "loading_model", "ready", "busy", "restarting", "stopped"):
             self.worker_state.labels(str(worker), s).set(1 if s == state else 0)
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class _Server(socketserver.ThreadingMixIn, WSGIServer):

@@ -89,17 +89,22 @@ def test_events_are_versioned_json_lines(tmp_path, tiny_model):
     assert started["provider"] == "cpu" and started["folder"] == str(folder)
 
 
+def _backend(folder, db, model):
+    """`helios analyze --events jsonl` as a child whose stdin, stdout and stderr we hold."""
+    return subprocess.Popen([sys.executable, "-m", "helios_desktop",
+                             *map(str, analyze_args(folder, db, model, "--events", "jsonl",
+                                                    "--batch-size", "2"))],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, cwd=REPO)
+
+
 def test_stop_line_on_stdin_stops_cleanly_and_resume_finishes(tmp_path, tiny_model):
     folder = tmp_path / "in"
     folder.mkdir()
     for i in range(300):
         (folder / f"{i:03}.txt").write_text(f"Line {i} of a longer text. " * 5)
     db = tmp_path / "h.db"
-    proc = subprocess.Popen([sys.executable, "-m", "helios_desktop",
-                             *map(str, analyze_args(folder, db, tiny_model, "--events", "jsonl",
-                                                    "--batch-size", "2"))],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, cwd=REPO)
+    proc = _backend(folder, db, tiny_model)
     for line in proc.stdout:
         if parse_event(line)["event"] == "progress":
             proc.stdin.write("stop\n")
@@ -124,10 +129,7 @@ def test_sigterm_is_a_clean_stop(tmp_path, tiny_model):
     for i in range(300):
         (folder / f"{i:03}.txt").write_text(f"Entry {i}. " * 20)
     db = tmp_path / "h.db"
-    proc = subprocess.Popen([sys.executable, "-m", "helios_desktop",
-                             *map(str, analyze_args(folder, db, tiny_model, "--events", "jsonl",
-                                                    "--batch-size", "2"))],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
+    proc = _backend(folder, db, tiny_model)
     for line in proc.stdout:
         if parse_event(line)["event"] == "progress":
             proc.send_signal(signal.SIGTERM)
