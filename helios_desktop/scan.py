@@ -62,6 +62,7 @@ class AsyncFileScanner:
         self._cancelled = threading.Event()
 
     def cancel(self) -> None:
+        """Stop the walk; a consumer waiting in ``chunks()`` ends promptly."""
         self._cancelled.set()
 
     async def chunks(self) -> AsyncIterator[list[FileTask | bytes]]:
@@ -78,25 +79,37 @@ class AsyncFileScanner:
                 raise _Stop
             asyncio.run_coroutine_threadsafe(queue.put(item), loop).result()
 
+        def offer_end() -> None:  # runs on the loop: wake a consumer waiting on get()
+            try:
+                queue.put_nowait(None)
+            except asyncio.QueueFull:
+                pass  # the consumer is not waiting; it sees the flag after its next get()
+
+        def wake_consumer() -> None:
+            try:
+                loop.call_soon_threadsafe(offer_end)
+            except RuntimeError:
+                pass  # the loop is closed: nobody is waiting any more
+
         def walk() -> None:
             try:
                 for chunk in self._walk_chunks():
                     put(chunk)
                 put(None)
             except _Stop:
-                pass
+                wake_consumer()
             except BaseException as exc:  # surfaced in the consumer, never lost
                 try:
                     put(exc)
                 except _Stop:
-                    pass
+                    wake_consumer()
 
         thread = threading.Thread(target=walk, name="helios-scan", daemon=True)
         thread.start()
         try:
             while True:
                 item = await queue.get()
-                if item is None:
+                if item is None or self._cancelled.is_set():
                     break
                 if isinstance(item, BaseException):
                     raise item

@@ -504,9 +504,12 @@ class HeliosOrchestrator:
         await asyncio.sleep(0)  # let the exit callbacks run
 
     async def _ticker(self, run_id: int) -> None:
+        # Counting a run's rows costs ~65 ms at 1,000,000 files: space the counts so
+        # they never take more than about 5% of the supervisor's time.
         while True:
-            await asyncio.sleep(0.25)
+            started = time.perf_counter()
             self._progress(run_id)
+            await asyncio.sleep(max(0.25, 20 * (time.perf_counter() - started)))
 
     def _progress(self, run_id: int, force: bool = False) -> None:
         counts = self.ledger.counts(run_id)

@@ -161,3 +161,32 @@ def test_replaced_bytes_are_noted(tmp_path):
     f.write_bytes(b"price: 12 \xe2\x82\xac, caf\xe9 " + b"plain words " * 10)
     doc = read_document(FileTask(os.fsencode(f), f.stat().st_size, 0), 10_000)
     assert doc.replaced_bytes and "\ufffd" in doc.text and "\u20ac" in doc.text
+
+
+def test_cancel_ends_a_consumer_waiting_for_the_next_chunk(tmp_path):
+    """A stop request during the scan must not leave the supervisor waiting forever."""
+    root = tmp_path / "t"
+    root.mkdir()
+    for d in range(40):
+        sub = root / f"d{d}"
+        sub.mkdir()
+        for i in range(200):
+            (sub / f"{i}.txt").write_text("x")
+
+    async def consume():
+        scanner = AsyncFileScanner(str(root), include=["**"], exclude=[], max_file_size=10,
+                                   stat_files=True, queue_chunks=1)
+        seen = 0
+
+        async def stop_soon():
+            await asyncio.sleep(0)
+            scanner.cancel()
+
+        stopper = asyncio.create_task(stop_soon())
+        async for chunk in scanner.chunks():
+            seen += len(chunk)
+        await stopper
+        return seen
+
+    seen = asyncio.run(asyncio.wait_for(consume(), timeout=20))
+    assert seen < 8000  # it stopped early, and it did stop
