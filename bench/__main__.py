@@ -19,7 +19,6 @@ import asyncio
 import json
 import os
 import platform
-import shutil
 import sqlite3
 import statistics
 import subprocess

@@ -94,7 +94,7 @@ class NvmlSampler:
 
 
 def run_gpu_benchmark(args, report, generate, run_helios) -> None:
-    from bench.__main__ import _bare_engine, load_docs, pipe_tok_from
+    from bench.__main__ import _bare_engine, load_docs
 
     import onnxruntime_genai as og
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 
 from .records import Document, display_path
 from .schema import AnalysisSchema

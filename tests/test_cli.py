@@ -1,14 +1,11 @@
 """The command line as a user meets it: clear one-line errors, events, stop and resume."""
 
-import json
 import os
 import signal
 import sqlite3
 import subprocess
 import sys
-import time
 
-import pytest
 
 from helios_desktop.events import EVENTS, parse_event
 
