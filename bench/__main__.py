@@ -80,7 +80,7 @@ def run_helios(folder: Path, model: Path, db: Path, *extra: str) -> tuple[float,
 
 
 def load_docs(folder: Path, max_file_size: int):
-    from helios_desktop.extract import Skip, read_document
+    from helios_desktop.scan.reader import Skip, read_document
     from helios_desktop.records import FileTask
 
     docs = []
@@ -115,8 +115,8 @@ def _settings_args(args) -> list[str]:
 
 def _bare_engine(model: Path, docs, args) -> tuple[float, int]:
     """The engine alone, in this process: model load, tokenization, guided generation."""
-    from helios_desktop.engine import ONNXInferenceEngine
-    from helios_desktop.schema import load_schema
+    from helios_desktop.engines.onnx import ONNXInferenceEngine
+    from helios_desktop.analysis.schema import load_schema
 
     started = time.perf_counter()
     engine = ONNXInferenceEngine(model, load_schema(None), provider=args.provider,
@@ -171,10 +171,10 @@ def _naive(model: Path, folder: Path, args, db: Path) -> tuple[float, int]:
     import numpy as np
     import onnxruntime_genai as og
 
-    from helios_desktop.prompt import completion_prompt
-    from helios_desktop.extract import Skip, read_document
+    from helios_desktop.analysis.prompts import completion_prompt
+    from helios_desktop.scan.reader import Skip, read_document
     from helios_desktop.records import FileTask
-    from helios_desktop.schema import load_schema
+    from helios_desktop.analysis.schema import load_schema
 
     schema = load_schema(None)
     started = time.perf_counter()
@@ -236,7 +236,7 @@ def cmd_naive_baseline(args) -> None:
 
 
 def cmd_scan(args) -> None:
-    from helios_desktop.scan import AsyncFileScanner
+    from helios_desktop.scan.scanner import AsyncFileScanner
 
     with tempfile.TemporaryDirectory(dir=args.tmp) as tmp:
         root = Path(args.tree) if args.tree else Path(tmp) / "tree"
@@ -276,7 +276,7 @@ def cmd_scan(args) -> None:
 
 
 def cmd_ledger(args) -> None:
-    from helios_desktop.ledger import Ledger
+    from helios_desktop.store.ledger import Ledger
     from helios_desktop.records import AnalysisResult, FileTask, Status
 
     rates = []

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from . import __version__
 from .config import ConfigError, Settings, load_settings, parse_override
-from .events import EventWriter
+from .backend.events import EventWriter
 
 log = logging.getLogger("helios")
 
@@ -77,11 +77,11 @@ class _TerminalProgress:
 
 
 def cmd_analyze(args) -> int:
-    from .engine import EngineError, read_model_info, resolve_provider
-    from .ledger import Ledger, LedgerError
-    from .messages import EngineSpec
-    from .schema import SchemaError, load_schema
-    from .supervisor import HeliosOrchestrator, RunError
+    from .engines.onnx import EngineError, read_model_info, resolve_provider
+    from .store.ledger import Ledger, LedgerError
+    from .backend.messages import EngineSpec
+    from .analysis.schema import SchemaError, load_schema
+    from .backend.supervisor import HeliosOrchestrator, RunError
 
     folder = Path(args.folder)
     if not folder.exists():
@@ -196,8 +196,8 @@ def _print_summary(summary, stream, db: Path) -> None:
 # -- export ----------------------------------------------------------------------------------
 
 def cmd_export(args) -> int:
-    from .export import export
-    from .ledger import LedgerError, open_readonly
+    from .store.export import export
+    from .store.ledger import LedgerError, open_readonly
 
     db = Path(args.db) if args.db else _database(_settings(args))
     try:
@@ -224,7 +224,7 @@ def cmd_export(args) -> int:
 # -- models ----------------------------------------------------------------------------------
 
 def cmd_models(args) -> int:
-    from . import models
+    from .engines import catalog as models
 
     if args.models_cmd == "list":
         settings = _settings(args)
@@ -236,7 +236,7 @@ def cmd_models(args) -> int:
                   f"{row['provider']:<5} {row['path']}{'  (configured)' if row['configured'] else ''}")
         return EXIT_OK
     if args.models_cmd == "build-default":
-        from .modelbuild import BuildError, build_default_model
+        from .engines.build import BuildError, build_default_model
         from .paths import default_model
 
         try:

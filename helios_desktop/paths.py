@@ -26,6 +26,6 @@ def models_dir() -> Path:
 
 
 def default_model() -> Path:
-    from .modelbuild import DEFAULT_MODEL_NAME
+    from .engines.build import DEFAULT_MODEL_NAME
 
     return models_dir() / DEFAULT_MODEL_NAME

@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 
-from helios_desktop.events import EVENTS, parse_event
+from helios_desktop.backend.events import EVENTS, parse_event
 
 from conftest import REPO, analyze_args, events_of, helios
 

@@ -7,7 +7,7 @@ import jsonschema
 import pytest
 
 from helios_desktop.paths import default_model
-from helios_desktop.schema import DEFAULT_SCHEMA
+from helios_desktop.analysis.schema import DEFAULT_SCHEMA
 
 from conftest import REPO, helios
 

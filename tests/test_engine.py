@@ -6,10 +6,10 @@ import logging
 import jsonschema
 import pytest
 
-from helios_desktop.engine import EngineError, ONNXInferenceEngine, resolve_provider
-from helios_desktop.kinds import detect_kind
+from helios_desktop.engines.onnx import EngineError, ONNXInferenceEngine, resolve_provider
+from helios_desktop.scan.kinds import detect_kind
 from helios_desktop.records import Document, Reason, Status
-from helios_desktop.schema import DEFAULT_SCHEMA, AnalysisSchema, load_schema
+from helios_desktop.analysis.schema import DEFAULT_SCHEMA, AnalysisSchema, load_schema
 
 from conftest import analyze_args, helios
 

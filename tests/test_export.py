@@ -6,8 +6,8 @@ import json
 import os
 import sqlite3
 
-from helios_desktop.export import neutralise
-from helios_desktop.ledger import Ledger
+from helios_desktop.store.export import neutralise
+from helios_desktop.store.ledger import Ledger
 from helios_desktop.records import AnalysisResult, FileTask, Reason, Status
 
 from conftest import helios

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from helios_desktop.extract import Skip, read_document
+from helios_desktop.scan.reader import Skip, read_document
 from helios_desktop.records import FileTask, Reason
-from helios_desktop.scan import AsyncFileScanner
+from helios_desktop.scan.scanner import AsyncFileScanner
 
 from conftest import analyze_args, db_rows, helios
 

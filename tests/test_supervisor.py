@@ -12,7 +12,7 @@ import urllib.request
 import psutil
 from prometheus_client.parser import text_string_to_metric_families
 
-from helios_desktop.events import parse_event
+from helios_desktop.backend.events import parse_event
 
 from conftest import REPO, analyze_args, db_rows
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from ..events import EventError, parse_event
+from ..backend.events import EventError, parse_event
 from .qt import QObject, QProcess, QTimer, pyqtSignal
 
 STOP_GRACE_MS = 15000  # after the `stop` line, SIGTERM if it has not exited

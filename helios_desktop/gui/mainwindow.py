@@ -11,7 +11,7 @@ from ..config import ConfigError, Settings, load_settings
 from ..paths import default_database, default_model
 from .backend import backend_command
 from ..records import display_path
-from ..schema import CATEGORIES
+from ..analysis.schema import CATEGORIES
 from .backend import BackendProcess
 from .charts import ChartsPanel
 from .forms import form_class, style_sheet

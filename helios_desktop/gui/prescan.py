@@ -6,8 +6,8 @@ import asyncio
 import os
 import traceback
 
-from ..kinds import _EXT
-from ..scan import AsyncFileScanner
+from ..scan.kinds import _EXT
+from ..scan.scanner import AsyncFileScanner
 from .qt import QObject, pyqtSignal, pyqtSlot
 
 # Extensions that are almost always binary (skipped by the analysis as such).

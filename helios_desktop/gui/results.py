@@ -11,7 +11,7 @@ import json
 import sqlite3
 from pathlib import Path
 
-from ..ledger import LedgerError, open_readonly
+from ..store.ledger import LedgerError, open_readonly
 from ..records import display_path
 from .qt import QAbstractTableModel, QModelIndex, Qt
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import traceback
 
-from ..export import export
-from ..ledger import open_readonly
+from ..store.export import export
+from ..store.ledger import open_readonly
 from .qt import QObject, QThread, pyqtSignal, pyqtSlot
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from .records import Document, display_path
+from ..records import Document, display_path
 from .schema import AnalysisSchema
 
 FENCE = "<<<FILE CONTENT"

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from .records import AnalysisResult, FileTask, Reason, Status
+from ..records import AnalysisResult, FileTask, Reason, Status
 
 SCHEMA_VERSION = 2
 

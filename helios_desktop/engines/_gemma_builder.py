@@ -5,7 +5,7 @@ transformers 5 nests Gemma 3's rope parameters per layer type
 ``rope_local_base_freq`` from the config, while the 0.18 builder expects the flat
 form. This shim flattens the loaded config to the ``full_attention`` values and
 sets ``rope_local_base_freq`` from ``sliding_attention``, then runs the builder's
-own command line unchanged (``python -m helios_desktop._gemma_builder ARGS``).
+own command line unchanged (``python -m helios_desktop.engines._gemma_builder ARGS``).
 """
 
 from __future__ import annotations

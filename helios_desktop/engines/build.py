@@ -79,7 +79,7 @@ def gguf_to_hf(hf_dir: Path, progress: Progress) -> None:
 
 def hf_to_onnx(hf_dir: Path, out_dir: Path, progress: Progress, precision: str = "int4") -> None:
     progress(f"converting to ONNX {precision} for the CPU (onnxruntime-genai builder)...")
-    cmd = [sys.executable, "-m", "helios_desktop._gemma_builder",
+    cmd = [sys.executable, "-m", "helios_desktop.engines._gemma_builder",
            "-i", str(hf_dir), "-o", str(out_dir), "-p", precision, "-e", "cpu",
            "-c", str(hf_dir / "cache"), "--extra_options", "prune_lm_head=true"]
     result = subprocess.run(cmd, capture_output=True, text=True, check=False)

@@ -6,8 +6,8 @@ import json
 import time
 from pathlib import Path
 
-from .paths import models_dir
-from .records import Document
+from ..paths import models_dir
+from ..records import Document
 
 
 class ModelError(ValueError):
@@ -57,9 +57,9 @@ def list_models(settings) -> list[dict]:
 
 def verify_model(folder: Path, provider: str = "auto") -> dict:
     """Load ``folder`` and run one guided generation; raises ModelError with the reason."""
-    from .engine import EngineError, ONNXInferenceEngine, read_model_info
-    from .kinds import detect_kind
-    from .schema import load_schema
+    from .onnx import EngineError, ONNXInferenceEngine, read_model_info
+    from ..scan.kinds import detect_kind
+    from ..analysis.schema import load_schema
 
     try:
         read_model_info(folder)

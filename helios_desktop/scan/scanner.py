@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from .globs import GlobFilter
-from .records import FileTask, Reason
+from ..records import FileTask, Reason
 
 CHUNK = 512
 UNKNOWN = -1  # size/mtime not read at scan time; the reader's fstat fills them in

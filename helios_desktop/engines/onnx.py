@@ -25,9 +25,9 @@ from typing import Protocol
 
 import numpy as np
 
-from . import prompt as prompts
-from .records import AnalysisResult, Document, Reason, Status
-from .schema import CATEGORIES, AnalysisSchema
+from ..analysis import prompts
+from ..records import AnalysisResult, Document, Reason, Status
+from ..analysis.schema import CATEGORIES, AnalysisSchema
 
 log = logging.getLogger("helios.engine")
 

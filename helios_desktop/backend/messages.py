@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .records import AnalysisResult
+from ..records import AnalysisResult
 
 VERSION = 1
 

@@ -21,16 +21,16 @@ import time
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 
-from .config import Settings
+from ..config import Settings
 from .events import EventWriter
-from .gpu import GpuSampler
-from .ledger import Ledger
+from ..engines.devices import GpuSampler
+from ..store.ledger import Ledger
 from .messages import (Batch, BatchDone, BatchResized, EngineSpec, Heartbeat, Shutdown,
                        WorkerFailed, WorkerState, WorkItem)
 from .metrics import Metrics, MetricsServer
-from .records import Status, display_path
-from .scan import AsyncFileScanner
-from .workers import worker_main
+from ..records import Status, display_path
+from ..scan.scanner import AsyncFileScanner
+from .worker import worker_main
 
 log = logging.getLogger("helios.supervisor")
 

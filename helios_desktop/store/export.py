@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TextIO
 
 from .ledger import iter_rows
-from .records import display_path
+from ..records import display_path
 
 COLUMNS = ["run_id", "path", "status", "reason", "message", "size", "summary", "category",
            "language", "keywords", "contains_personal_data", "prompt_tokens",

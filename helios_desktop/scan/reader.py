@@ -12,7 +12,7 @@ import os
 import stat
 
 from .kinds import detect_kind
-from .records import Document, FileTask, Reason
+from ..records import Document, FileTask, Reason
 
 SNIFF = 8192
 

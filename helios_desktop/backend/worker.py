@@ -16,10 +16,10 @@ import time
 import traceback
 from multiprocessing.connection import Connection
 
-from .extract import Skip, read_document
+from ..scan.reader import Skip, read_document
 from .messages import (Batch, BatchDone, BatchResized, EngineSpec, Heartbeat, Shutdown,
                        WorkerFailed, WorkerState, WorkItem)
-from .records import AnalysisResult, FileTask, Reason, Status
+from ..records import AnalysisResult, FileTask, Reason, Status
 
 log = logging.getLogger("helios.worker")
 
@@ -67,8 +67,8 @@ class WorkerCore:
 
 
 def build_engine(spec: EngineSpec, on_resized):
-    from .engine import ONNXInferenceEngine
-    from .schema import AnalysisSchema
+    from ..engines.onnx import ONNXInferenceEngine
+    from ..analysis.schema import AnalysisSchema
 
     return ONNXInferenceEngine(spec.model_path, AnalysisSchema(spec.schema), provider=spec.provider,
                                max_batch_size=spec.max_batch_size,

@@ -1,0 +1,1 @@
+"""What is asked of a file and what counts as an answer: schema, prompts, evidence."""

@@ -1,0 +1,1 @@
+"""The backend process: supervisor, worker processes, messages, events, metrics."""

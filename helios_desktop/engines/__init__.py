@@ -1,0 +1,1 @@
+"""Inference engines behind one protocol, model folders, model builds and devices."""

@@ -1,0 +1,1 @@
+"""The SQLite ledger (the source of truth), its reader and the exporters."""
