@@ -38,18 +38,6 @@ def _settings(args) -> Settings:
     return load_settings(getattr(args, "config", None), overrides)
 
 
-def _model_path(settings: Settings) -> Path:
-    from .paths import default_model
-
-    if settings.model_path:
-        return Path(settings.model_path)
-    path = default_model()
-    if not (path / "genai_config.json").exists():
-        raise CliError(f"the default model is not built yet ({path}); run "
-                       "`helios models build-default` once, or set model_path to a model folder")
-    return path
-
-
 def _database(settings: Settings) -> Path:
     from .paths import default_database
 
@@ -77,7 +65,9 @@ class _TerminalProgress:
 
 
 def cmd_analyze(args) -> int:
-    from .engines.onnx import EngineError, read_model_info, resolve_provider
+    from .engines.base import EngineError
+    from .engines.devices import ProviderError, resolve_provider
+    from .engines.model_folder import resolve_model_folder
     from .store.ledger import Ledger, LedgerError
     from .backend.messages import EngineSpec
     from .analysis.schema import SchemaError, load_schema
@@ -93,16 +83,16 @@ def cmd_analyze(args) -> int:
     settings = _settings(args)
     try:
         schema = load_schema(settings.schema)
-        model_path = _model_path(settings)
-        read_model_info(model_path)
+        model = resolve_model_folder(settings.model_path)
         provider = resolve_provider(settings.provider)
-    except (SchemaError, EngineError) as exc:
+    except (SchemaError, EngineError, ProviderError) as exc:
         raise CliError(str(exc)) from None
     try:
         ledger = Ledger(_database(settings))
     except LedgerError as exc:
         raise CliError(str(exc)) from None
-    spec = EngineSpec(model_path=str(model_path), provider=provider, schema=schema.schema,
+    spec = EngineSpec(model=model, provider=provider, requested_provider=settings.provider,
+                      schema=schema.schema,
                       max_batch_size=settings.max_batch_size,
                       max_input_tokens=settings.max_input_tokens,
                       max_output_tokens=settings.max_output_tokens,

@@ -6,7 +6,9 @@ import logging
 import jsonschema
 import pytest
 
-from helios_desktop.engines.onnx import EngineError, ONNXInferenceEngine, resolve_provider
+from helios_desktop.engines.base import EngineError
+from helios_desktop.engines.devices import ProviderError, resolve_provider
+from helios_desktop.engines.onnx import ONNXInferenceEngine
 from helios_desktop.scan.kinds import detect_kind
 from helios_desktop.records import Document, Reason, Status
 from helios_desktop.analysis.schema import DEFAULT_SCHEMA, AnalysisSchema, load_schema
@@ -182,13 +184,13 @@ def test_oom_at_batch_size_one_fails_that_file_only(tiny_model):
 
 
 def test_auto_provider_falls_back_to_cpu_and_says_why(caplog):
-    with caplog.at_level(logging.WARNING, logger="helios.engine"):
+    with caplog.at_level(logging.WARNING, logger="helios.gpu"):
         assert resolve_provider("auto") == "cpu"
     assert any("using the CPU because" in r.message for r in caplog.records)
 
 
 def test_cuda_provider_fails_clearly_without_cuda():
-    with pytest.raises(EngineError, match="provider 'cuda' was asked for"):
+    with pytest.raises(ProviderError, match="provider 'cuda' was asked for"):
         resolve_provider("cuda")
 
 

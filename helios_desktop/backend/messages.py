@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..engines.model_folder import ModelFolder
 from ..records import AnalysisResult
 
 VERSION = 1
@@ -91,12 +92,13 @@ class WorkerFailed:
 class EngineSpec:
     """What a worker needs to build its engine (picklable, sent at spawn)."""
 
-    model_path: str
-    provider: str
+    model: ModelFolder
+    provider: str            # resolved: cuda or cpu
     schema: dict
     max_batch_size: int
     max_input_tokens: int
     max_output_tokens: int
     max_file_size: int
+    requested_provider: str = "auto"   # auto may fall back to the CPU if CUDA fails to load
     gpu: int | None = None
     test_hooks: dict = field(default_factory=dict)

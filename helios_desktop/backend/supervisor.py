@@ -23,7 +23,7 @@ from multiprocessing.connection import Connection
 
 from ..config import Settings
 from .events import EventWriter
-from ..engines.devices import GpuSampler
+from ..engines.devices import GpuSampler, gpu_count
 from ..store.ledger import Ledger
 from .messages import (Batch, BatchDone, BatchResized, EngineSpec, Heartbeat, Shutdown,
                        WorkerFailed, WorkerState, WorkItem)
@@ -148,7 +148,7 @@ class HeliosOrchestrator:
     def _gpu_for(self, wid: int) -> int | None:
         if self.spec.provider != "cuda":
             return None
-        return wid % max(1, _gpu_count())
+        return wid % max(1, gpu_count())
 
     def _spawn(self, wid: int) -> _Worker:
         parent, child = self.ctx.Pipe(duplex=True)
@@ -327,7 +327,7 @@ class HeliosOrchestrator:
         ledger = self.ledger
         run_id = ledger.unfinished_run(self.folder)
         resumed = run_id is not None
-        model_name = os.path.basename(self.spec.model_path.rstrip("/"))
+        model_name = self.spec.model.name
         if resumed:
             back = ledger.resume_run(run_id, model_name, self.spec.provider)
             log.info("resuming run %d (%d files were in flight)", run_id, back)
@@ -344,7 +344,7 @@ class HeliosOrchestrator:
         self._emit("run_started", run_id=run_id, folder=display_path(self.folder),
                    metrics_port=server.port, workers=n_workers, provider=self.spec.provider,
                    model=model_name, resumed=resumed, pid=os.getpid(),
-                   gpu=bool(gpus.available), demonstration=_is_demonstration(self.spec.model_path))
+                   gpu=bool(gpus.available), demonstration=self.spec.model.demonstration)
         log.info("run %d started: %d workers on %s, metrics on %s:%d", run_id, n_workers,
                  self.spec.provider, server.host, server.port)
         for wid in range(n_workers):
@@ -394,7 +394,7 @@ class HeliosOrchestrator:
     def _worker_count(self) -> int:
         if self.settings.workers:
             return self.settings.workers
-        return max(1, _gpu_count()) if self.spec.provider == "cuda" else 1
+        return max(1, gpu_count()) if self.spec.provider == "cuda" else 1
 
     async def _scan(self, run_id: int) -> int:
         s = self.settings
@@ -527,26 +527,3 @@ class HeliosOrchestrator:
         if self.on_progress:
             self.on_progress(info)
 
-
-def _is_demonstration(model_path: str) -> bool:
-    import json
-
-    marker = os.path.join(model_path, "helios_model.json")
-    try:
-        with open(marker, encoding="utf-8") as fh:
-            return bool(json.load(fh).get("demonstration"))
-    except (OSError, ValueError):
-        return False
-
-
-def _gpu_count() -> int:
-    try:
-        import pynvml
-
-        pynvml.nvmlInit()
-        try:
-            return pynvml.nvmlDeviceGetCount()
-        finally:
-            pynvml.nvmlShutdown()
-    except Exception:
-        return 0

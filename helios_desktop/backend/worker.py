@@ -70,7 +70,7 @@ def build_engine(spec: EngineSpec, on_resized):
     from ..engines.onnx import ONNXInferenceEngine
     from ..analysis.schema import AnalysisSchema
 
-    return ONNXInferenceEngine(spec.model_path, AnalysisSchema(spec.schema), provider=spec.provider,
+    return ONNXInferenceEngine(spec.model, AnalysisSchema(spec.schema), provider=spec.provider,
                                max_batch_size=spec.max_batch_size,
                                max_input_tokens=spec.max_input_tokens,
                                max_output_tokens=spec.max_output_tokens,

@@ -2,50 +2,32 @@
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
 from ..paths import models_dir
 from ..records import Document
+from .model_folder import GENAI_CONFIG, ModelFolder
 
 
 class ModelError(ValueError):
     """A folder that is not a usable model; the message says why."""
 
 
-def _precision(folder: Path, info: dict) -> str:
-    marker = folder / "helios_model.json"
-    if marker.exists():
-        try:
-            return json.loads(marker.read_text()).get("precision", "?")
-        except ValueError:
-            pass
-    name = folder.name.lower()
-    for tag in ("int4", "int8", "fp16", "bf16", "fp32"):
-        if tag in name:
-            return tag
-    return "?"
-
-
-def describe(folder: Path) -> dict:
-    info = json.loads((folder / "genai_config.json").read_text("utf-8"))
-    options = info.get("model", {}).get("decoder", {}).get("session_options", {})
-    providers = [next(iter(p)) for p in options.get("provider_options", []) if p]
-    size = sum(f.stat().st_size for f in folder.iterdir() if f.is_file())
-    return {"name": folder.name, "path": str(folder), "size_mb": size / 1e6,
-            "precision": _precision(folder, info),
-            "provider": (providers[0] if providers else "cpu").lower(),
-            "type": info.get("model", {}).get("type", "?")}
+def describe(folder: Path | ModelFolder) -> dict:
+    model = folder if isinstance(folder, ModelFolder) else ModelFolder.read(folder)
+    return {"name": model.name, "path": model.path, "size_mb": model.size_bytes() / 1e6,
+            "precision": model.precision, "provider": (model.providers or ["cpu"])[0],
+            "type": model.model_type or "?"}
 
 
 def list_models(settings) -> list[dict]:
     candidates: list[Path] = []
     root = models_dir()
     if root.is_dir():
-        candidates += sorted(p for p in root.iterdir() if (p / "genai_config.json").exists())
+        candidates += sorted(p for p in root.iterdir() if (p / GENAI_CONFIG).exists())
     configured = Path(settings.model_path) if settings.model_path else None
-    if configured and (configured / "genai_config.json").exists() and configured not in candidates:
+    if configured and (configured / GENAI_CONFIG).exists() and configured not in candidates:
         candidates.append(configured)
     rows = []
     for folder in candidates:
@@ -57,18 +39,19 @@ def list_models(settings) -> list[dict]:
 
 def verify_model(folder: Path, provider: str = "auto") -> dict:
     """Load ``folder`` and run one guided generation; raises ModelError with the reason."""
-    from .onnx import EngineError, ONNXInferenceEngine, read_model_info
-    from ..scan.kinds import detect_kind
     from ..analysis.schema import load_schema
+    from ..scan.kinds import detect_kind
+    from .base import EngineError
+    from .onnx import ONNXInferenceEngine
 
     try:
-        read_model_info(folder)
+        model = ModelFolder.read(folder)
         required = ["tokenizer.json"]
         missing = [n for n in required if not (folder / n).exists()]
         if missing:
             raise ModelError(f"{folder} lacks {', '.join(missing)}: not a complete model folder")
         started = time.perf_counter()
-        engine = ONNXInferenceEngine(folder, load_schema(None), provider=provider, max_batch_size=1,
+        engine = ONNXInferenceEngine(model, load_schema(None), provider=provider, max_batch_size=1,
                                      max_output_tokens=1024)
         loaded = time.perf_counter() - started
         text = "Meeting notes: the team agreed to ship the release on Friday.\n"
@@ -80,7 +63,7 @@ def verify_model(folder: Path, provider: str = "auto") -> dict:
         raise
     except Exception as exc:
         raise ModelError(f"{folder} failed to load or generate: {exc}") from None
-    report = describe(folder)
+    report = describe(model)
     report.update(provider_used=engine.provider, load_seconds=round(loaded, 2),
                   status=result.status.value, valid_json=result.data is not None,
                   generated_tokens=result.generated_tokens, output=result.data or result.raw_output,

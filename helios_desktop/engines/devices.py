@@ -1,4 +1,5 @@
-"""NVML sampler: utilisation and memory of the GPUs the workers use, once a second."""
+"""The hardware, in one place: how many NVIDIA GPUs NVML sees, which execution provider
+to use, and the NVML sampler that exports GPU utilisation and memory once a second."""
 
 from __future__ import annotations
 
@@ -6,6 +7,49 @@ import logging
 import threading
 
 log = logging.getLogger("helios.gpu")
+
+
+class ProviderError(RuntimeError):
+    """``provider: cuda`` was asked for and cannot be had; the message says why."""
+
+
+def gpu_count() -> int:
+    """NVIDIA GPUs the driver reports (0 without a driver or NVML)."""
+    try:
+        import pynvml
+
+        pynvml.nvmlInit()
+        try:
+            return pynvml.nvmlDeviceGetCount()
+        finally:
+            pynvml.nvmlShutdown()
+    except Exception:
+        return 0
+
+
+def cuda_usable() -> tuple[bool, str]:
+    """Whether this onnxruntime-genai build can use CUDA here, and why not when it cannot."""
+    import onnxruntime_genai as og
+
+    if not og.is_cuda_available():
+        return False, ("this onnxruntime-genai build has no CUDA support "
+                       "(install the gpu extra: pip install 'helios-desktop[gpu]')")
+    if gpu_count() == 0:
+        return False, "no NVIDIA GPU or driver found (NVML)"
+    return True, ""
+
+
+def resolve_provider(requested: str) -> str:
+    """``auto`` -> cuda or cpu (one log line says why); ``cuda`` fails clearly without CUDA."""
+    if requested == "cpu":
+        return "cpu"
+    ok, why = cuda_usable()
+    if ok:
+        return "cuda"
+    if requested == "cuda":
+        raise ProviderError(f"provider 'cuda' was asked for, but {why}; use provider auto or cpu")
+    log.warning("provider auto: using the CPU because %s", why)
+    return "cpu"
 
 
 class GpuSampler:

@@ -16,53 +16,24 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 
 from ..analysis import prompts
-from ..records import AnalysisResult, Document, Reason, Status
+from ..analysis.evidence import apply_evidence
 from ..analysis.schema import CATEGORIES, AnalysisSchema
+from ..records import AnalysisResult, Document, Reason, Status
+from .base import EngineError, Generation, is_oom
+from .devices import ProviderError, resolve_provider
+from .model_folder import ModelFolder
 
 log = logging.getLogger("helios.engine")
 
-_OOM = re.compile(r"out of memory|failed to allocate|cudaErrorMemoryAllocation|"
-                  r"CUDA_ERROR_OUT_OF_MEMORY|bad_alloc", re.I)
 GROW_AFTER = 8  # successful batches before the batch size doubles again
-
-
-class EngineError(RuntimeError):
-    """The engine cannot be created; the message says why and what to do."""
-
-
-class InferenceEngine(Protocol):
-    """What the pipeline needs from an engine."""
-
-    model_name: str
-    provider: str
-    batch_size: int
-
-    def analyze(self, docs: list[Document]) -> list[AnalysisResult]: ...
-
-    def close(self) -> None: ...
-
-
-def is_oom(exc: BaseException) -> bool:
-    return isinstance(exc, (RuntimeError, MemoryError)) and (
-        isinstance(exc, MemoryError) or bool(_OOM.search(str(exc))))
-
-
-@dataclass
-class Generation:
-    text: str
-    prompt_tokens: int
-    generated_tokens: int
-    complete: bool
 
 
 @dataclass
@@ -71,69 +42,24 @@ class _Prepared:
     ids: np.ndarray
 
 
-def read_model_info(model_path: Path) -> dict:
-    """genai_config.json of a model folder, with a clear error when it is not one."""
-    cfg_file = model_path / "genai_config.json"
-    if not model_path.is_dir():
-        raise EngineError(f"model folder {model_path} does not exist; set model_path in the config "
-                          "or run `helios models build-default`")
-    if not cfg_file.exists():
-        raise EngineError(f"{model_path} is not an onnxruntime-genai model folder "
-                          "(no genai_config.json); see models/README.md")
-    try:
-        return json.loads(cfg_file.read_text("utf-8"))
-    except (OSError, ValueError) as exc:
-        raise EngineError(f"{cfg_file} cannot be read: {exc}") from None
-
-
-def cuda_usable() -> tuple[bool, str]:
-    """Whether this onnxruntime-genai build can use CUDA, and why not when it cannot."""
-    import onnxruntime_genai as og
-
-    if not og.is_cuda_available():
-        return False, ("this onnxruntime-genai build has no CUDA support "
-                       "(install the gpu extra: pip install 'helios-desktop[gpu]')")
-    try:
-        import pynvml
-
-        pynvml.nvmlInit()
-        count = pynvml.nvmlDeviceGetCount()
-        pynvml.nvmlShutdown()
-        if count == 0:
-            return False, "no NVIDIA GPU found"
-    except Exception as exc:  # no driver, no library: CPU it is
-        return False, f"no usable NVIDIA driver ({exc.__class__.__name__}: {exc})"
-    return True, ""
-
-
-def resolve_provider(requested: str) -> str:
-    """``auto`` -> cuda or cpu (one log line says why); ``cuda`` fails clearly without CUDA."""
-    if requested == "cpu":
-        return "cpu"
-    ok, why = cuda_usable()
-    if ok:
-        return "cuda"
-    if requested == "cuda":
-        raise EngineError(f"provider 'cuda' was asked for, but {why}; use provider auto or cpu")
-    log.warning("provider auto: using the CPU because %s", why)
-    return "cpu"
-
-
 class ONNXInferenceEngine:
     """onnxruntime-genai engine with guided JSON decoding and adaptive batching."""
 
-    def __init__(self, model_path: str | Path, schema: AnalysisSchema, *, provider: str = "auto",
-                 max_batch_size: int = 8, max_input_tokens: int = 512,
+    def __init__(self, model: ModelFolder | str | Path, schema: AnalysisSchema, *,
+                 provider: str = "auto", max_batch_size: int = 8, max_input_tokens: int = 512,
                  max_output_tokens: int = 160,
                  on_batch_resized: Callable[[int, int, str], None] | None = None):
         import onnxruntime_genai as og
 
         self._og = og
-        self.model_path = Path(model_path)
-        info = read_model_info(self.model_path)
-        self.model_name = self.model_path.name
-        self.model_type = info.get("model", {}).get("type", "")
-        self.provider = resolve_provider(provider)
+        self.folder = model if isinstance(model, ModelFolder) else ModelFolder.read(model)
+        self.model_path = Path(self.folder.path)
+        self.model_name = self.folder.name
+        self.model_type = self.folder.model_type
+        try:
+            self.provider = resolve_provider(provider)
+        except ProviderError as exc:
+            raise EngineError(str(exc)) from None
         self.schema = schema
         self.max_batch_size = max_batch_size
         self.batch_size = max_batch_size
@@ -158,15 +84,13 @@ class ONNXInferenceEngine:
                 self.tokenizer = og.Tokenizer(self.model)
             else:
                 raise EngineError(f"model {self.model_path} cannot be loaded: {exc}") from None
-        decoder = info.get("model", {}).get("decoder", {})
-        self.paged = "block_table" in decoder.get("inputs", {}) and self.provider == "cuda"
+        self.paged = self.folder.paged_attention and self.provider == "cuda"
         # Gemma 3 on the CPU fails batched prefill when prompt lengths differ.
         self.equal_lengths_only = self.model_type.startswith("gemma") and self.provider == "cpu"
         # The KV cache (sized by max_length) must hold at least a sliding window.
-        window = decoder.get("sliding_window") or {}
-        self.min_max_length = int(window.get("window_size", 0) or 0)
-        self.pad_id = int(info.get("model", {}).get("pad_token_id", 0) or 0)
-        self.chat = self._has_chat_template()
+        self.min_max_length = self.folder.sliding_window
+        self.pad_id = self.folder.pad_token_id
+        self.chat = self.folder.has_chat_template
         # Base models with the built-in schema get a grammar whose summary opens with
         # the file's kind ("This Python source ..."); others get the schema as is.
         self.kind_grammar = not self.chat and schema.is_default
@@ -174,8 +98,7 @@ class ONNXInferenceEngine:
                               + schema.guidance_json() + "\n")
         self._newline_tokens: dict[int, bool] = {}
         self._og_engine = og.Engine(self.model) if self.paged else None
-        self.demonstration = (self.model_path / "helios_model.json").exists() and json.loads(
-            (self.model_path / "helios_model.json").read_text()).get("demonstration", False)
+        self.demonstration = self.folder.demonstration
 
     def close(self) -> None:
         self._og_engine = None
@@ -183,15 +106,6 @@ class ONNXInferenceEngine:
         self.model = None
 
     # -- prompts ---------------------------------------------------------------------------
-
-    def _has_chat_template(self) -> bool:
-        tc = self.model_path / "tokenizer_config.json"
-        if (self.model_path / "chat_template.jinja").exists():
-            return True
-        try:
-            return bool(json.loads(tc.read_text("utf-8")).get("chat_template"))
-        except (OSError, ValueError):
-            return False
 
     def _fit(self, text: str) -> str:
         """Cut the text to max_input_tokens model tokens (not characters)."""
@@ -393,21 +307,3 @@ class ONNXInferenceEngine:
             text = self.tokenizer.decode(np.array(toks, dtype=np.int32)) if toks else ""
             out.append(Generation(text, len(ids), len(toks), finished[row] == eos))
         return out
-
-
-def apply_evidence(data: dict, doc: Document, schema: AnalysisSchema) -> dict[str, str]:
-    """Let decisive deterministic evidence fix fields; return who chose each field."""
-    decided = {name: "model" for name in data}
-    if not schema.is_default:
-        return decided
-    hints = doc.hints
-    if hints.get("category"):
-        data["category"] = hints["category"]
-        decided["category"] = "evidence"
-    if hints.get("language"):
-        data["language"] = hints["language"]
-        decided["language"] = "evidence"
-    if hints.get("personal_data"):
-        data["contains_personal_data"] = True
-        decided["contains_personal_data"] = "evidence"
-    return decided

@@ -7,12 +7,12 @@ import os
 import time
 from pathlib import Path
 
-from ..config import ConfigError, Settings, load_settings
-from ..paths import default_database, default_model
-from .backend import backend_command
-from ..records import display_path
 from ..analysis.schema import CATEGORIES
-from .backend import BackendProcess
+from ..config import ConfigError, Settings, load_settings
+from ..engines.model_folder import model_note
+from ..paths import default_database
+from ..records import display_path
+from .backend import BackendProcess, backend_command
 from .charts import ChartsPanel
 from .forms import form_class, style_sheet
 from .poller import MetricsPoller
@@ -112,8 +112,7 @@ class MainWindow(QMainWindow):
     # -- first run ----------------------------------------------------------------------------
 
     def model_ready(self) -> bool:
-        path = Path(self.settings.model_path) if self.settings.model_path else default_model()
-        return (path / "genai_config.json").exists()
+        return model_note(self.settings.model_path)[0]
 
     def build_default_model(self) -> None:
         """Build the demonstration model in a child process, showing its progress."""
@@ -155,10 +154,9 @@ class MainWindow(QMainWindow):
 
     def use_model(self, folder: str) -> bool:
         from ..config import save_user_settings
-        from .settings_dialog import model_note
-
-        if not (Path(folder) / "genai_config.json").exists():
-            self.show_message(model_note(folder))
+        usable, note = model_note(folder)
+        if not usable:
+            self.show_message(note)
             return False
         save_user_settings({"model_path": folder})
         self.settings = load_settings()

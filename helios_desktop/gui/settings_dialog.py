@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 from ..config import PROVIDERS, ConfigError, save_user_settings
+from ..engines.model_folder import model_note as _model_note
 from .forms import form_class
 from .qt import QDialog, QDialogButtonBox, QFileDialog
 
@@ -13,13 +11,7 @@ from .qt import QDialog, QDialogButtonBox, QFileDialog
 def model_note(path: str) -> str:
     if not path:
         return "The built-in model (Gemma 3 270M) is a small demonstration model."
-    folder = Path(path).expanduser()
-    if not (folder / "genai_config.json").exists():
-        return f"{folder} is not a model folder (no genai_config.json)."
-    marker = folder / "helios_model.json"
-    if marker.exists() and json.loads(marker.read_text()).get("demonstration"):
-        return "Valid model. Note: this is the demonstration model; results are examples."
-    return "Valid model folder."
+    return _model_note(path)[1]
 
 
 class SettingsDialog(QDialog):

@@ -1,0 +1,43 @@
+"""What the pipeline needs from an inference engine, whatever runs the model."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Protocol
+
+from ..records import AnalysisResult, Document
+
+_OOM = re.compile(r"out of memory|failed to allocate|cudaErrorMemoryAllocation|"
+                  r"CUDA_ERROR_OUT_OF_MEMORY|CUBLAS_STATUS_ALLOC_FAILED|bad_alloc", re.I)
+
+
+class EngineError(RuntimeError):
+    """The engine cannot be created; the message says why and what to do."""
+
+
+class InferenceEngine(Protocol):
+    """One engine per worker process: documents in, one result per document out, in order."""
+
+    model_name: str
+    provider: str
+    batch_size: int          # how many files the engine wants per lease (it owns this number)
+    demonstration: bool
+
+    def analyze(self, docs: list[Document]) -> list[AnalysisResult]: ...
+
+    def close(self) -> None: ...
+
+
+def is_oom(exc: BaseException) -> bool:
+    return isinstance(exc, MemoryError) or (isinstance(exc, RuntimeError) and bool(_OOM.search(str(exc))))
+
+
+@dataclass
+class Generation:
+    """One prompt's raw output from a model."""
+
+    text: str
+    prompt_tokens: int
+    generated_tokens: int
+    complete: bool
