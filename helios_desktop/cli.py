@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import logging
 import os
-import signal
 import sys
-import threading
 from pathlib import Path
 
 from . import __version__
@@ -71,7 +68,7 @@ def cmd_analyze(args) -> int:
     from .store.ledger import Ledger, LedgerError
     from .backend.messages import EngineSpec
     from .analysis.schema import SchemaError, load_schema
-    from .backend.supervisor import HeliosOrchestrator, RunError
+    from .backend.supervisor import HeliosOrchestrator, RunError, run_backend
 
     folder = Path(args.folder)
     if not folder.exists():
@@ -105,27 +102,8 @@ def cmd_analyze(args) -> int:
     except ValueError as exc:
         raise CliError(str(exc)) from None
 
-    async def main():
-        loop = asyncio.get_running_loop()
-        signals = {"count": 0}
-
-        def on_signal():
-            signals["count"] += 1
-            if signals["count"] > 1:
-                # Second signal: leave at once; WAL keeps the ledger consistent for resume.
-                for worker in run.workers.values():
-                    worker.process.kill()
-                os._exit(EXIT_INTERRUPTED)
-            run.request_stop()
-
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, on_signal)
-        if events is not None:
-            _watch_stdin(loop, run.request_stop)
-        return await run.execute()
-
     try:
-        summary = asyncio.run(main())
+        summary = run_backend(run, stop_on_stdin=events is not None)
     except (RunError, OSError) as exc:
         if events:
             events.emit("error", message=str(exc))
@@ -148,16 +126,6 @@ def _test_hooks() -> dict:
     """Fault injection for the test suite only (HELIOS_TEST_HOOKS='{"exit_on": "MARKER"}')."""
     raw = os.environ.get("HELIOS_TEST_HOOKS")
     return json.loads(raw) if raw else {}
-
-
-def _watch_stdin(loop, stop) -> None:
-    def read():
-        for line in sys.stdin:
-            if line.strip() == "stop":
-                loop.call_soon_threadsafe(stop)
-                return
-
-    threading.Thread(target=read, name="helios-stdin", daemon=True).start()
 
 
 def _print_summary(summary, stream, db: Path) -> None:

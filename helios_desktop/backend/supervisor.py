@@ -1,12 +1,11 @@
-"""The backend supervisor: scanner -> dispatcher -> worker processes -> one ledger writer.
+"""The backend supervisor: the process shell around the dispatch policy.
 
-``HeliosOrchestrator`` runs on one asyncio loop. The scanner writes every file
-found to the ledger; the dispatcher leases pending files to a worker (in the
-ledger, before sending) and keeps each worker two batches deep; results come
-back over each worker's own pipe and are written in one transaction per batch.
-A worker that dies or goes silent is replaced; its leased files go back to
-pending with one more attempt, and a file whose worker dies three times fails
-as ``worker_lost``. Metrics are served over HTTP; events go to stdout.
+``HeliosOrchestrator`` runs on one asyncio loop and owns what touches the outside:
+worker processes and their pipes and sentinels, restarts, the scanner task, the
+metrics exporter, events and signals. Which files go where, and what a worker's
+death costs, is decided by ``DispatchPolicy`` (dispatch.py), which it calls as
+things happen. ``run_backend`` drives one run the way the command line does:
+signal handlers only ask for a stop; a second signal leaves at once.
 """
 
 from __future__ import annotations
@@ -25,8 +24,9 @@ from ..config import Settings
 from .events import EventWriter
 from ..engines.devices import GpuSampler, gpu_count
 from ..store.ledger import Ledger
-from .messages import (Batch, BatchDone, BatchResized, EngineSpec, Heartbeat, Shutdown,
-                       WorkerFailed, WorkerState, WorkItem)
+from .dispatch import MAX_ATTEMPTS, DispatchPolicy
+from .messages import (VERSION, BatchDone, BatchResized, EngineSpec, Heartbeat, Shutdown,
+                       WorkerFailed, WorkerState)
 from .metrics import Metrics, MetricsServer
 from ..records import Status, display_path
 from ..scan.scanner import AsyncFileScanner
@@ -34,8 +34,7 @@ from .worker import worker_main
 
 log = logging.getLogger("helios.supervisor")
 
-DEPTH = 2            # batches in flight per worker: one running, one waiting in its pipe
-MAX_ATTEMPTS = 3     # worker deaths a file may be present at before it fails as worker_lost
+EXIT_INTERRUPTED = 130
 
 
 class RunError(RuntimeError):
@@ -67,6 +66,8 @@ class RunSummary:
 
 @dataclass
 class _Worker:
+    """A worker process as the shell sees it (the policy keeps its own ``Slot``)."""
+
     wid: int
     process: multiprocessing.process.BaseProcess
     conn: Connection
@@ -74,9 +75,6 @@ class _Worker:
     pid: int = 0
     device: str = ""
     batch_size: int = 1
-    last_beat: float = field(default_factory=time.monotonic)
-    busy_since: float | None = None
-    in_flight: dict[int, list[int]] = field(default_factory=dict)
     ready_once: bool = False
     died_at: float | None = None
     failed: WorkerFailed | None = None
@@ -93,19 +91,16 @@ class HeliosOrchestrator:
         self.spec = spec
         self.events = events
         self.on_progress = on_progress
-        self.heartbeat_timeout = settings.worker_heartbeat_timeout
-        self.batch_timeout = settings.worker_batch_timeout
         self.stop_timeout = stop_timeout
         self.metrics = Metrics()
         self.workers: dict[int, _Worker] = {}
-        self._suspect_on: dict[int, int] = {}  # worker -> the batch id of its suspect file
+        self.policy: DispatchPolicy | None = None
         self.ctx = multiprocessing.get_context("spawn")
         self.stop_requested = False
         self.fatal: str | None = None
         self._wake: asyncio.Event | None = None
         self._scan_done = False
         self._scanner: AsyncFileScanner | None = None
-        self._batch_ids = 0
         self._run_id = 0
         self.processed = 0
         self.prompt_tokens = 0
@@ -136,6 +131,12 @@ class HeliosOrchestrator:
             self._scanner.cancel()
         self._poke()
 
+    def abort(self) -> None:
+        """Leave now: kill the workers and exit 130 (a second Ctrl-C)."""
+        for worker in self.workers.values():
+            worker.process.kill()
+        os._exit(EXIT_INTERRUPTED)
+
     def health(self) -> dict:
         alive = sum(1 for w in self.workers.values() if w.process.is_alive())
         status = "finished" if self._finished else "stopping" if self.stop_requested else "running"
@@ -159,6 +160,7 @@ class HeliosOrchestrator:
         child.close()
         worker = _Worker(wid, process, parent, pid=process.pid)
         self.workers[wid] = worker
+        self.policy.add_worker(wid)
         loop = asyncio.get_running_loop()
         loop.add_reader(parent.fileno(), self._on_readable, worker)
         loop.add_reader(process.sentinel, self._on_exit, worker)
@@ -180,26 +182,32 @@ class HeliosOrchestrator:
             asyncio.get_running_loop().remove_reader(worker.conn.fileno())
 
     def _handle(self, worker: _Worker, message) -> None:
-        now = time.monotonic()
-        worker.last_beat = now
-        if isinstance(message, Heartbeat):
-            worker.busy_since = message.busy_since  # CLOCK_MONOTONIC is shared by processes
+        if getattr(message, "v", None) != VERSION:
+            log.error("worker %d sent %s of message version %s (this backend speaks %d): ignored",
+                      worker.wid, type(message).__name__, getattr(message, "v", None), VERSION)
             return
+        now = time.monotonic()
+        policy = self.policy
+        if isinstance(message, Heartbeat):
+            # CLOCK_MONOTONIC is shared by the processes of one machine
+            policy.heard_from(worker.wid, message.busy_since, beat=True)
+            return
+        policy.heard_from(worker.wid)
         if isinstance(message, WorkerState):
             worker.pid = message.pid
             if message.device:
                 worker.device = message.device
             if message.batch_size:
                 worker.batch_size = message.batch_size
+                policy.set_wants(worker.wid, message.batch_size)
                 self.metrics.batch_size.labels(str(worker.wid)).set(message.batch_size)
             if message.model:
                 self._model = message.model
                 self._demonstration = message.demonstration
             if message.state == "busy":
-                worker.busy_since = now
+                policy.set_busy(worker.wid)
             if message.state == "ready":
-                worker.busy_since = None
-                if not worker.ready_once:
+                if policy.set_ready(worker.wid):
                     worker.ready_once = True
                     if worker.died_at is not None:
                         latency = now - worker.died_at
@@ -216,6 +224,7 @@ class HeliosOrchestrator:
             return
         if isinstance(message, BatchResized):
             worker.batch_size = message.new
+            policy.set_wants(worker.wid, message.new)
             self.metrics.batch_size.labels(str(worker.wid)).set(message.new)
             log.info("worker %d batch size %d -> %d (%s)", worker.wid, message.old, message.new,
                      message.reason, extra={"worker": worker.wid})
@@ -231,11 +240,8 @@ class HeliosOrchestrator:
         return sum(1 for w in self.workers.values() if w.process.is_alive())
 
     def _batch_done(self, worker: _Worker, message: BatchDone) -> None:
-        worker.in_flight.pop(message.batch_id, None)
-        if self._suspect_on.get(worker.wid) == message.batch_id:
-            del self._suspect_on[worker.wid]
         outcomes = message.outcomes
-        self.ledger.record(outcomes)
+        self.policy.complete(worker.wid, message.batch_id, outcomes)
         done_files = 0
         prompt = generated = 0
         for _, result in outcomes:
@@ -272,15 +278,15 @@ class HeliosOrchestrator:
         how = f"signal {signal.Signals(-code).name}" if code is not None and code < 0 else f"code {code}"
         worker.conn.close()
         self.metrics.workers_alive.set(self._alive())
-        if worker.expected_exit and not worker.in_flight:
+        in_flight = self.policy.in_flight(worker.wid)
+        if worker.expected_exit and not in_flight:
             log.info("worker %d exited (%s)", worker.wid, how, extra={"worker": worker.wid})
             self._set_state(worker, "stopped")
             self._poke()
             return
         log.warning("worker %d (pid %d) died (%s) with %d batches in flight", worker.wid, worker.pid,
-                    how, len(worker.in_flight), extra={"worker": worker.wid, "exit": how})
-        self._suspect_on.pop(worker.wid, None)
-        lost = self.ledger.release_worker(self._run_id, worker.wid, MAX_ATTEMPTS)
+                    how, in_flight, extra={"worker": worker.wid, "exit": how})
+        lost = self.policy.worker_died(worker.wid)
         for path in lost:
             self.metrics.files_processed.labels("failed").inc()
             self._emit("file_failed", path=display_path(path), reason="worker_lost",
@@ -306,18 +312,11 @@ class HeliosOrchestrator:
     async def _watchdog(self) -> None:
         while True:
             await asyncio.sleep(0.5)
-            now = time.monotonic()
-            for worker in list(self.workers.values()):
-                if not worker.process.is_alive() or worker.expected_exit:
-                    continue
-                silent = now - worker.last_beat
-                busy = now - worker.busy_since if worker.busy_since else 0.0
-                if silent > self.heartbeat_timeout or busy > self.batch_timeout:
-                    why = (f"no heartbeat for {silent:.1f}s" if silent > self.heartbeat_timeout
-                           else f"one batch running for {busy:.0f}s")
-                    log.warning("worker %d is stuck (%s): killing it", worker.wid, why,
-                                extra={"worker": worker.wid})
-                    worker.process.kill()
+            watched = [w.wid for w in self.workers.values()
+                       if w.process.is_alive() and not w.expected_exit]
+            for wid, why in self.policy.stuck(watched):
+                log.warning("worker %d is stuck (%s): killing it", wid, why, extra={"worker": wid})
+                self.workers[wid].process.kill()
 
     # -- the run -----------------------------------------------------------------------------
 
@@ -335,6 +334,9 @@ class HeliosOrchestrator:
             run_id = ledger.start_run(self.folder, model_name, self.spec.provider,
                                       dict(self.settings.values))
         self._run_id = run_id
+        self.policy = DispatchPolicy(ledger, run_id,
+                                     heartbeat_timeout=self.settings.worker_heartbeat_timeout,
+                                     batch_timeout=self.settings.worker_batch_timeout)
         server = MetricsServer(self.metrics, self.health, self.settings.metrics_host,
                                self.settings.metrics_port, self.settings.metrics_allow_remote)
         self.metrics.info.info({"provider": self.spec.provider, "model": model_name})
@@ -441,40 +443,23 @@ class HeliosOrchestrator:
         self._poke()
 
     async def _dispatch(self, run_id: int) -> None:
+        policy = self.policy
         while not self.stop_requested:
             self._wake.clear()
-            sent_any = False
-            idle = True
             for worker in self.workers.values():
-                if worker.in_flight:
-                    idle = False
-                if not worker.ready_once or not worker.process.is_alive() or worker.expected_exit:
+                if not worker.process.is_alive() or worker.expected_exit:
                     continue
-                while len(worker.in_flight) < DEPTH and worker.wid not in self._suspect_on:
-                    leases = self.ledger.lease(run_id, max(1, worker.batch_size), worker.wid,
-                                               suspects=not worker.in_flight)
-                    if not leases:
-                        break
-                    if leases[0].attempts:
-                        self._suspect_on[worker.wid] = self._batch_ids + 1
-                    self._batch_ids += 1
-                    batch = Batch(self._batch_ids, [WorkItem(l.file_id, l.task.path, l.task.size,
-                                                             l.task.mtime_ns) for l in leases])
-                    worker.in_flight[batch.batch_id] = [l.file_id for l in leases]
+                for batch in policy.fill(worker.wid):
                     try:
                         worker.conn.send(batch)
                     except (BrokenPipeError, OSError):
                         break  # it is dying; its sentinel will put the files back
-                    sent_any = True
-                    idle = False
-            if idle and not sent_any and self._scan_done:
-                counts = self.ledger.counts(run_id)
-                if not counts[Status.PENDING] and not counts[Status.LEASED]:
-                    return
+            if policy.finished(self._scan_done):
+                return
             await self._wake.wait()
         # stopping: give the batches in flight a chance to finish
         deadline = time.monotonic() + self.stop_timeout
-        while any(w.in_flight and w.process.is_alive() for w in self.workers.values()):
+        while any(policy.in_flight(w.wid) and w.process.is_alive() for w in self.workers.values()):
             if time.monotonic() > deadline:
                 log.warning("batches still running after %.0fs: stopping workers", self.stop_timeout)
                 break
@@ -487,6 +472,7 @@ class HeliosOrchestrator:
     async def _shutdown_workers(self) -> None:
         for worker in self.workers.values():
             worker.expected_exit = True
+            self.policy.stop_sending(worker.wid)
             if worker.process.is_alive():
                 try:
                     worker.conn.send(Shutdown())
@@ -527,3 +513,44 @@ class HeliosOrchestrator:
         if self.on_progress:
             self.on_progress(info)
 
+
+
+def run_backend(run: HeliosOrchestrator, *, stop_on_stdin: bool = False) -> RunSummary:
+    """Run ``run`` to its end in this process, the way ``helios analyze`` does.
+
+    SIGINT and SIGTERM ask for a clean stop (the batches in flight finish, nothing
+    stays leased); a second signal kills the workers and leaves at once with 130, the
+    ledger staying consistent (WAL) for the next run to resume. With ``stop_on_stdin``
+    a line ``stop`` on standard input asks for a clean stop too (the window's way).
+    """
+    async def main() -> RunSummary:
+        loop = asyncio.get_running_loop()
+        signals = 0
+
+        def on_signal() -> None:
+            nonlocal signals
+            signals += 1
+            if signals > 1:
+                run.abort()
+            run.request_stop()
+
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, on_signal)
+        if stop_on_stdin:
+            _watch_stdin(loop, run.request_stop)
+        return await run.execute()
+
+    return asyncio.run(main())
+
+
+def _watch_stdin(loop: asyncio.AbstractEventLoop, stop) -> None:
+    import sys
+    import threading
+
+    def read() -> None:
+        for line in sys.stdin:
+            if line.strip() == "stop":
+                loop.call_soon_threadsafe(stop)
+                return
+
+    threading.Thread(target=read, name="helios-stdin", daemon=True).start()
