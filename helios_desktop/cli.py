@@ -41,6 +41,18 @@ def _database(settings: Settings) -> Path:
     return Path(settings.database) if settings.database else default_database()
 
 
+def _lock(db: Path, holder: str):
+    """Take the database's lock, or end with the holder's pid."""
+    from .store.lock import DatabaseInUse, DatabaseLock
+
+    try:
+        return DatabaseLock(db, holder).acquire()
+    except DatabaseInUse as exc:
+        raise CliError(str(exc)) from None
+    except OSError as exc:
+        raise CliError(f"cannot lock database {db}: {exc.strerror or exc}") from None
+
+
 # -- analyze ---------------------------------------------------------------------------------
 
 class _TerminalProgress:
@@ -84,9 +96,11 @@ def cmd_analyze(args) -> int:
         provider = resolve_provider(settings.provider)
     except (SchemaError, EngineError, ProviderError) as exc:
         raise CliError(str(exc)) from None
+    db_lock = _lock(_database(settings), "analysis")
     try:
         ledger = Ledger(_database(settings))
     except LedgerError as exc:
+        db_lock.release()
         raise CliError(str(exc)) from None
     spec = EngineSpec(model=model, provider=provider, requested_provider=settings.provider,
                       schema=schema.schema,
@@ -116,6 +130,7 @@ def cmd_analyze(args) -> int:
                        "(details in the log file; please report it)") from None
     finally:
         ledger.close()
+        db_lock.release()
     if progress:
         sys.stderr.write("\n")
     _print_summary(summary, sys.stderr if events else sys.stdout, _database(settings))

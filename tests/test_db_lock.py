@@ -1,0 +1,94 @@
+"""One writer per database: the sidecar lock, held by real processes."""
+
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from helios_desktop.store.lock import DatabaseInUse, DatabaseLock, holder_of, lock_path
+
+from conftest import REPO, analyze_args, helios
+
+HOLD = """
+import sys
+from helios_desktop.store.lock import DatabaseLock
+lock = DatabaseLock(sys.argv[1], sys.argv[2]).acquire()
+print("held", flush=True)
+sys.stdin.readline()
+"""
+
+
+@pytest.fixture
+def holder(tmp_path):
+    """Start a real process that holds a database's lock until its stdin closes."""
+    procs = []
+
+    def start(db, what="analysis"):
+        proc = subprocess.Popen([sys.executable, "-c", HOLD, str(db), what], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, text=True, cwd=REPO)
+        assert proc.stdout.readline().strip() == "held"
+        procs.append(proc)
+        return proc
+
+    yield start
+    for proc in procs:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+
+
+def test_second_lock_names_the_holder(tmp_path, holder):
+    db = tmp_path / "h.db"
+    proc = holder(db)
+    assert holder_of(db) == proc.pid
+    with pytest.raises(DatabaseInUse) as info:
+        DatabaseLock(db).acquire()
+    assert f"database in use by another analysis (pid {proc.pid})" in str(info.value)
+    assert info.value.pid == proc.pid
+
+
+def test_lock_is_free_after_the_holder_is_killed(tmp_path, holder):
+    db = tmp_path / "h.db"
+    proc = holder(db)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert lock_path(db).exists()  # a stale file blocks nobody
+    assert holder_of(db) is None
+    with DatabaseLock(db) as lock:
+        assert lock.held and holder_of(db) == os.getpid()
+    assert holder_of(db) is None
+
+
+def test_analyze_refuses_a_held_database(tmp_path, tiny_model, holder):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.txt").write_text("hello")
+    db = tmp_path / "h.db"
+    proc = holder(db)
+    result = helios(*analyze_args(folder, db, tiny_model))
+    assert result.returncode == 1
+    assert f"database in use by another analysis (pid {proc.pid})" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not db.exists()  # refused before touching it
+
+
+def test_analyze_refuses_while_a_db_command_holds_it(tmp_path, tiny_model, holder):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    db = tmp_path / "h.db"
+    proc = holder(db, "helios db vacuum")
+    result = helios(*analyze_args(folder, db, tiny_model))
+    assert result.returncode == 1
+    assert f"in use by `helios db vacuum` (pid {proc.pid})" in result.stderr
+
+
+def test_analyze_releases_the_lock(tmp_path, tiny_model):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.txt").write_text("hello")
+    db = tmp_path / "h.db"
+    assert helios(*analyze_args(folder, db, tiny_model)).returncode == 0
+    assert holder_of(db) is None
+    DatabaseLock(db).acquire().release()
