@@ -12,6 +12,7 @@ from ..config import ConfigError, Settings, load_settings
 from ..engines.model_folder import model_note
 from ..paths import default_database
 from ..records import display_path
+from ..store.reader import LedgerReader
 from .backend import BackendProcess, backend_command
 from .charts import ChartsPanel
 from .forms import form_class, style_sheet
@@ -278,18 +279,13 @@ class MainWindow(QMainWindow):
         self.folder_ready.emit(result)
 
     def _has_unfinished_run(self) -> bool:
-        import sqlite3
-
-        if not self.database.exists() or not self.folder:
+        if not self.folder:
             return False
+        reader = LedgerReader(self.database)
         try:
-            conn = sqlite3.connect(f"file:{self.database}?mode=ro", uri=True)
-            row = conn.execute("SELECT 1 FROM runs WHERE folder = ? AND status != 'completed'",
-                               (os.fsencode(self.folder),)).fetchone()
-            conn.close()
-            return row is not None
-        except sqlite3.Error:
-            return False
+            return reader.unfinished_run(os.fsencode(self.folder)) is not None
+        finally:
+            reader.close()
 
     # -- running ------------------------------------------------------------------------------
 

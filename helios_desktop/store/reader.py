@@ -1,0 +1,214 @@
+"""Read-only queries on a Helios database, for the window and anything else that only looks.
+
+``LedgerReader`` is the one place outside the writer that knows the tables: runs,
+pages of results with filters and sorting, counts, the unfinished run of a folder,
+and the result columns of the run's schema (the built-in fields, or the top-level
+fields of a custom schema, read from the stored JSON). A database that does not exist
+yet, or is mid-migration, reads as empty rather than failing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from .ledger import LedgerError, open_readonly
+
+BUILTIN_FIELDS = ("category", "language", "summary", "keywords", "contains_personal_data")
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str     # what the row dict calls it
+    header: str   # what a table shows
+    expr: str     # its SQL expression
+
+
+_FILE_COLUMNS = [Column("path", "Path", "f.path"), Column("status", "Status", "f.status")]
+_TAIL_COLUMNS = [
+    Column("tokens", "Tokens", "coalesce(f.prompt_tokens, 0) + coalesce(f.generated_tokens, 0)"),
+    Column("seconds", "Seconds", "f.inference_seconds"), Column("reason", "Reason", "f.reason"),
+]
+_BUILTIN_COLUMNS = [
+    Column("category", "Category", "a.category"), Column("language", "Language", "a.language"),
+    Column("summary", "Summary", "a.summary"), Column("keywords", "Keywords", "a.keywords"),
+    Column("contains_personal_data", "Personal data", "a.contains_personal_data"),
+]
+_NUMERIC = {"tokens", "seconds", "contains_personal_data"}
+_DETAIL = "f.message, a.result, a.raw_output, a.decided_by, f.id"
+
+
+@dataclass(frozen=True)
+class ResultQuery:
+    """Which rows of a run, in what order (None run: the latest)."""
+
+    run_id: int | None = None
+    text: str = ""
+    status: str = ""
+    category: str = ""
+    order_by: str = ""          # a column name; "" is the order files were found in
+    descending: bool = False
+
+    def with_(self, **changes) -> ResultQuery:
+        return replace(self, **changes)
+
+
+class LedgerReader:
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        self._conn: sqlite3.Connection | None = None
+
+    # -- connection ----------------------------------------------------------------------
+
+    @property
+    def conn(self) -> sqlite3.Connection | None:
+        """The read-only connection, opened when the database exists (None before)."""
+        if self._conn is None and self.path.exists():
+            try:
+                self._conn = open_readonly(self.path)
+            except LedgerError:
+                return None
+        return self._conn
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def _all(self, sql: str, params=()) -> list:
+        conn = self.conn
+        if conn is None:
+            return []
+        try:
+            return conn.execute(sql, params).fetchall()
+        except sqlite3.Error:
+            return []  # not created yet, or mid-migration: the next read will do
+
+    # -- runs ------------------------------------------------------------------------------
+
+    def latest_run(self, folder: bytes | None = None) -> int | None:
+        rows = (self._all("SELECT max(id) FROM runs WHERE folder = ?", (folder,)) if folder
+                else self._all("SELECT max(id) FROM runs"))
+        return rows[0][0] if rows else None
+
+    def unfinished_run(self, folder: bytes) -> int | None:
+        """The run of ``folder`` that was stopped or killed before it completed."""
+        rows = self._all("SELECT max(id) FROM runs WHERE folder = ? AND status != 'completed'",
+                         (folder,))
+        return rows[0][0] if rows else None
+
+    def runs(self, folder: bytes | None = None) -> list[dict]:
+        """Runs (newest first) with their counts by status."""
+        where, params = ("WHERE r.folder = ?", (folder,)) if folder else ("", ())
+        rows = self._all(
+            f"""SELECT r.id, r.folder, r.started_at, r.finished_at, r.status, r.model, r.provider,
+                       r.excluded, r.reused,
+                       sum(f.status = 'done'), sum(f.status = 'failed'), sum(f.status = 'skipped'),
+                       sum(f.status IN ('pending', 'leased'))
+                FROM runs r LEFT JOIN files f ON f.run_id = r.id {where}
+                GROUP BY r.id ORDER BY r.id DESC""", params)
+        keys = ("id", "folder", "started_at", "finished_at", "status", "model", "provider",
+                "excluded", "reused", "done", "failed", "skipped", "pending")
+        out = []
+        for row in rows:
+            run = dict(zip(keys, row))
+            run["folder"] = bytes(run["folder"])
+            for k in ("done", "failed", "skipped", "pending"):
+                run[k] = run[k] or 0
+            out.append(run)
+        return out
+
+    def counts(self, run_id: int) -> dict[str, int]:
+        return dict(self._all("SELECT status, count(*) FROM files WHERE run_id = ? GROUP BY status",
+                              (run_id,)))
+
+    # -- results ---------------------------------------------------------------------------
+
+    def columns(self, run_id: int | None = None) -> list[Column]:
+        """The table's columns for a run: the built-in fields, or a custom schema's."""
+        fields = self._result_fields(run_id)
+        if fields is None or set(BUILTIN_FIELDS) <= set(fields):
+            middle = _BUILTIN_COLUMNS
+        else:
+            middle = [Column(f"field:{name}", name.replace("_", " ").capitalize(),
+                             f"json_extract(a.result, '$.\"{_quote(name)}\"')") for name in fields]
+        return [*_FILE_COLUMNS, *middle, *_TAIL_COLUMNS]
+
+    def _result_fields(self, run_id: int | None) -> list[str] | None:
+        run = run_id or self.latest_run()
+        rows = self._all("SELECT a.result FROM files f JOIN analysis_results a ON a.file_id = f.id "
+                         "WHERE f.run_id = ? AND a.result IS NOT NULL LIMIT 1", (run,))
+        if not rows:
+            return None
+        try:
+            data = json.loads(rows[0][0])
+        except ValueError:
+            return None
+        return list(data) if isinstance(data, dict) else None
+
+    def _where(self, query: ResultQuery) -> tuple[str, list]:
+        run = query.run_id or self.latest_run()
+        clauses, params = ["f.run_id = ?"], [run]
+        if query.status:
+            clauses.append("f.status = ?")
+            params.append(query.status)
+        if query.category:
+            clauses.append("a.category = ?")
+            params.append(query.category)
+        if query.text:
+            like = f"%{query.text}%"
+            clauses.append("(CAST(f.path AS TEXT) LIKE ? OR a.summary LIKE ? OR a.keywords LIKE ? "
+                           "OR a.result LIKE ?)")
+            params += [like, like, like, like]
+        return "WHERE " + " AND ".join(clauses), params
+
+    def count(self, query: ResultQuery) -> int:
+        where, params = self._where(query)
+        rows = self._all("SELECT count(*) FROM files f LEFT JOIN analysis_results a "
+                         f"ON a.file_id = f.id {where}", params)
+        return rows[0][0] if rows else 0
+
+    def page(self, query: ResultQuery, columns: list[Column], offset: int,
+             limit: int) -> list[dict]:
+        """Rows ``offset`` to ``offset + limit`` as dicts: each column's name, plus ``message``,
+        ``result``, ``raw_output``, ``decided_by`` (parsed) and ``file_id``."""
+        where, params = self._where(query)
+        order = "f.id"
+        by_name = {c.name: c for c in columns}
+        if query.order_by in by_name:
+            direction = "DESC" if query.descending else "ASC"
+            expr = by_name[query.order_by].expr
+            if query.order_by not in _NUMERIC:
+                # Text sorts as a person expects: without regard to case.
+                expr = f"CAST({expr} AS TEXT) COLLATE NOCASE"
+            order = f"{expr} {direction}, f.id"
+        select = ", ".join(c.expr for c in columns)
+        rows = self._all(f"SELECT {select}, {_DETAIL} FROM files f LEFT JOIN analysis_results a "
+                         f"ON a.file_id = f.id {where} ORDER BY {order} LIMIT ? OFFSET ?",
+                         [*params, limit, offset])
+        names = [c.name for c in columns] + ["message", "result", "raw_output", "decided_by",
+                                             "file_id"]
+        out = []
+        for values in rows:
+            row = dict(zip(names, values))
+            row["path"] = bytes(row["path"])
+            for key in ("result", "decided_by"):
+                row[key] = _loads(row[key])
+            out.append(row)
+        return out
+
+
+def _loads(text):
+    if not text:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+def _quote(name: str) -> str:
+    return name.replace('"', '""').replace("'", "''")
