@@ -36,9 +36,9 @@ def _settings(args) -> Settings:
 
 
 def _database(settings: Settings) -> Path:
-    from .paths import default_database
+    from .folders import database_path
 
-    return Path(settings.database) if settings.database else default_database()
+    return database_path(settings)
 
 
 def _lock(db: Path, holder: str):
@@ -60,16 +60,15 @@ class _TerminalProgress:
         self.stream = stream
 
     def __call__(self, info: dict) -> None:
-        done = info["done"] + info["failed"] + info["skipped"]
-        total = done + info["pending"]
-        rate = info["files_per_second"]
-        eta = "scanning" if info["scanning"] else (
-            f"ETA {int(info['pending'] / rate)}s" if rate > 0 else "ETA --")
+        from .folders import Progress
+
+        p = Progress.from_event(info)
         width = 24
-        filled = int(width * done / total) if total else 0
+        filled = int(width * p.finished / p.total) if p.total else 0
         bar = "#" * filled + "-" * (width - filled)
-        self.stream.write(f"\r[{bar}] {done}/{total}  done {info['done']}  failed {info['failed']}  "
-                          f"skipped {info['skipped']}  {rate:.1f} files/s  {eta}   ")
+        self.stream.write(f"\r[{bar}] {p.finished}/{p.total}  done {p.done}  failed {p.failed}  "
+                          f"skipped {p.skipped}  {p.files_per_second:.1f} files/s  "
+                          f"{p.eta_text() or 'ETA --'}   ")
         self.stream.flush()
 
 
@@ -82,13 +81,12 @@ def cmd_analyze(args) -> int:
     from .analysis.schema import SchemaError, load_schema
     from .backend.supervisor import HeliosOrchestrator, RunError, run_backend
 
-    folder = Path(args.folder)
-    if not folder.exists():
-        raise CliError(f"folder {folder} does not exist")
-    if not folder.is_dir():
-        raise CliError(f"{folder} is not a folder; give the folder that holds the files")
-    if not os.access(folder, os.R_OK | os.X_OK):
-        raise CliError(f"folder {folder} cannot be read (permission denied)")
+    from .folders import FolderError, check_folder
+
+    try:
+        folder = check_folder(args.folder)
+    except FolderError as exc:
+        raise CliError(str(exc)) from None
     settings = _settings(args)
     try:
         schema = load_schema(settings.schema)

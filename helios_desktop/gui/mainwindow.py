@@ -10,7 +10,7 @@ from pathlib import Path
 from ..analysis.schema import CATEGORIES
 from ..config import ConfigError, Settings, load_settings
 from ..engines.model_folder import model_note
-from ..paths import default_database
+from ..folders import FolderError, Progress, check_folder, database_path
 from ..records import display_path
 from ..store.reader import LedgerReader
 from .backend import BackendProcess, backend_command
@@ -183,7 +183,7 @@ class MainWindow(QMainWindow):
 
     @property
     def database(self) -> Path:
-        return Path(self.settings.database) if self.settings.database else default_database()
+        return database_path(self.settings)
 
     # -- choosing a folder -------------------------------------------------------------------
 
@@ -219,18 +219,14 @@ class MainWindow(QMainWindow):
         if self.backend.running:
             self.show_message("A run is in progress; stop it before choosing another folder.")
             return False
-        p = Path(path)
-        if not p.exists():
-            self.show_message(f"{path} does not exist.")
-            return False
-        if not p.is_dir():
-            self.show_message(f"{p.name} is a file. Drop the folder that holds your files.")
-            return False
-        if not os.access(p, os.R_OK | os.X_OK):
-            self.show_message(f"The folder {path} cannot be read (permission denied).")
+        try:
+            folder = check_folder(path)
+        except FolderError as exc:
+            message = str(exc)
+            self.show_message(message[:1].upper() + message[1:] + ".")
             return False
         self._cancel_prescan()
-        self.folder = str(p.resolve())
+        self.folder = str(folder)
         self.preview = None
         self.qsettings.setValue("last_folder", self.folder)
         self.form.dropZone.setText(self.folder)
@@ -346,20 +342,16 @@ class MainWindow(QMainWindow):
                             "pending": event["counts"].get("pending", 0)})
             self.run_finished.emit(event)
 
-    def _progress(self, p: dict) -> None:
-        self.last_progress = p
-        done = p.get("done", 0) + p.get("failed", 0) + p.get("skipped", 0)
-        total = done + p.get("pending", 0)
-        self.form.progressBar.setMaximum(max(1, total))
-        self.form.progressBar.setValue(done)
-        rate = p.get("files_per_second", 0.0)
-        eta = ""
-        if rate > 0 and p.get("pending"):
-            secs = int(p["pending"] / rate)
-            eta = f", ETA {secs // 60}m {secs % 60:02d}s"
+    def _progress(self, event: dict) -> None:
+        self.last_progress = event
+        p = Progress.from_event(event)
+        self.form.progressBar.setMaximum(max(1, p.total))
+        self.form.progressBar.setValue(p.finished)
+        eta = p.eta_text()
         self.form.rateLabel.setText(
-            f"{p.get('done', 0):,} done, {p.get('failed', 0):,} failed, {p.get('skipped', 0):,} "
-            f"skipped · {rate:.1f} files/s, {p.get('tokens_per_second', 0):.0f} tokens/s{eta}")
+            f"{p.done:,} done, {p.failed:,} failed, {p.skipped:,} skipped · "
+            f"{p.files_per_second:.1f} files/s, {p.tokens_per_second:.0f} tokens/s"
+            + (f", {eta}" if eta else ""))
 
     def _worker(self, e: dict) -> None:
         info = self.workers.setdefault(e["worker"], {"restarts": 0})
