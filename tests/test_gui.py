@@ -182,3 +182,16 @@ def test_first_run_offers_a_model(qtbot, window, tmp_path, isolated_home):
     assert not fresh.form.firstRunPanel.isVisible()
     assert f"model_path: {TINY_MODEL}" in cfg.read_text()
     fresh.close()
+
+
+def test_prescan_classifies_files_as_the_run_does(qtbot, window, tmp_path):
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    (folder / "empty.txt").write_bytes(b"")                       # the run skips it: empty
+    (folder / "data.txt").write_bytes(b"header\x00\x01binary")    # the run skips it: binary
+    (folder / "notes.txt").write_text("Minutes of the budget meeting.\n")
+    (folder / "tool.py").write_text("import sys\nprint(sys.argv)\n")
+    with qtbot.waitSignal(window.folder_ready, timeout=30_000) as ready:
+        assert window.set_folder(str(folder))
+    assert ready.args[0]["kinds"] == {"text": 1, "code": 1, "skip": 2}
+    assert "50% to skip" in window.form.previewLabel.text()

@@ -1,31 +1,17 @@
-"""Pre-scan of a dropped folder in a QThread: file count, bytes and kinds, cancellable."""
+"""Pre-scan of a dropped folder in a QThread: file count, bytes and kinds, cancellable.
+
+Each file's kind is decided by the run's own rules on the file's first bytes
+(``scan.reader.preview_kind``), so the preview agrees with the results.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import os
 import traceback
 
-from ..scan.kinds import _EXT
+from ..scan.reader import preview_kind
 from ..scan.scanner import AsyncFileScanner
 from .qt import QObject, pyqtSignal, pyqtSlot
-
-# Extensions that are almost always binary (skipped by the analysis as such).
-BINARY_EXT = set(".png .jpg .jpeg .gif .bmp .ico .webp .tif .tiff .pdf .zip .gz .tgz .bz2 .xz .7z "
-                 ".rar .jar .exe .dll .so .dylib .o .a .class .pyc .bin .iso .img .mp3 .mp4 .mov "
-                 ".avi .mkv .wav .flac .ogg .woff .woff2 .ttf .otf .sqlite .db .parquet .xlsx .docx "
-                 ".pptx .onnx".split())
-
-
-def kind_of(path: bytes) -> str:
-    ext = os.path.splitext(path)[1].decode("utf-8", "replace").lower()
-    if ext in BINARY_EXT:
-        return "binary"
-    found = _EXT.get(ext)
-    if found and found[1] == "source_code":
-        return "code"
-    return "text"
-
 
 class PreScanWorker(QObject):
     """Counts what a folder holds; emits progress in batches and one result at the end."""
@@ -63,23 +49,22 @@ class PreScanWorker(QObject):
         self._scanner = AsyncFileScanner(self.folder, include=s.include, exclude=s.exclude,
                                          max_file_size=s.max_file_size,
                                          follow_symlinks=s.follow_symlinks, stat_files=True)
-        kinds = {"text": 0, "code": 0, "binary": 0}
-        files = skipped = 0
+        kinds = {"text": 0, "code": 0, "skip": 0}
+        files = 0
         last = 0
         async for chunk in self._scanner.chunks():
             if self._cancelled:
                 break
             for task in chunk:
+                if self._cancelled:
+                    break
                 files += 1
-                if task.skip is not None:
-                    skipped += 1
-                else:
-                    kinds[kind_of(task.path)] += 1
+                kinds[preview_kind(task, s.max_file_size)] += 1
             if files - last >= 2048:
                 last = files
                 self.progress.emit(files, self._scanner.stats.bytes)
         return {"folder": self.folder, "files": files, "bytes": self._scanner.stats.bytes,
-                "kinds": kinds, "skipped": skipped, "excluded": self._scanner.stats.excluded}
+                "kinds": kinds, "skipped": kinds["skip"], "excluded": self._scanner.stats.excluded}
 
 
 def describe(result: dict) -> str:
@@ -88,10 +73,11 @@ def describe(result: dict) -> str:
     if files == 0:
         return "The folder holds no files to analyze."
     k = result["kinds"]
-    skipped = k["binary"] + result["skipped"]
+    skipped = k["skip"]
     parts = [f"{round(100 * k['text'] / files)}% text", f"{round(100 * k['code'] / files)}% code"]
     if skipped:
-        parts.append(f"{round(100 * skipped / files)}% to skip (binary or not a regular file)")
+        parts.append(f"{round(100 * skipped / files)}% to skip (empty, binary, unreadable or "
+                     "not a regular file)")
     return f"{files:,} files, {human_bytes(result['bytes'])}: " + ", ".join(parts)
 
 

@@ -84,3 +84,18 @@ def read_document(task: FileTask, max_file_size: int, max_chars: int | None = No
     kind = detect_kind(task.path, text)
     return Document(path=task.path, kind=kind.label, text=text, replaced_bytes=replaced,
                     hints=kind.hints(), size=st.st_size, mtime_ns=st.st_mtime_ns)
+
+
+def preview_kind(task: FileTask, max_file_size: int) -> str:
+    """``code``, ``text`` or ``skip``, decided by the run's own rules on the file's head.
+
+    The window's pre-scan uses it so that its preview agrees with the results: a
+    0-byte file, a NUL byte or an undecodable file is ``skip`` here as in the run.
+    """
+    if task.skip is not None:
+        return "skip"
+    try:
+        doc = read_document(task, max_file_size, max_chars=2048)
+    except Skip:
+        return "skip"
+    return "code" if doc.hints.get("category") == "source_code" else "text"
