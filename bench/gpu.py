@@ -94,7 +94,7 @@ class NvmlSampler:
 
 
 def run_gpu_benchmark(args, report, generate, run_helios) -> None:
-    from bench.__main__ import _bare_engine, load_docs
+    from bench.harness import bare_engine, load_docs
 
     import onnxruntime_genai as og
 
@@ -131,7 +131,7 @@ def run_gpu_benchmark(args, report, generate, run_helios) -> None:
         if size == min(args.corpus_sizes):
             docs = load_docs(folder, 10 * 1024 * 1024)
             args.provider = "cuda"
-            seconds, _ = _bare_engine(model, docs, args)
+            seconds, _ = bare_engine(model, docs, args)
             bare_fps = len(docs) / seconds
         report("gpu", [("gpu", gpu.name), ("model", f"{model.name} ({params / 1e9:.2f}B params)"),
                        ("files", size), ("analyzed", analyzed), ("wall", f"{wall:.1f}s"),

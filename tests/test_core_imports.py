@@ -1,10 +1,14 @@
 """The core imports no Qt (and no torch): every module loads with both blocked."""
 
+import os
 import pkgutil
 import subprocess
 import sys
+import tomllib
 
 import helios_desktop
+
+from conftest import REPO, analyze_args, helios
 
 CORE = sorted(name for name in (m.name.removeprefix("helios_desktop.") for m in
                                  pkgutil.walk_packages(helios_desktop.__path__, "helios_desktop."))
@@ -39,3 +43,33 @@ def test_blocker_really_blocks():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode != 0
     assert "blocked import of PyQt6" in result.stderr
+
+
+def _without_qt(tmp_path):
+    """An environment in which PyQt6 and pyqtgraph cannot be imported, in every process."""
+    shadow = tmp_path / "no-qt"
+    for name in ("PyQt6", "pyqtgraph"):
+        (shadow / name).mkdir(parents=True)
+        (shadow / name / "__init__.py").write_text(f"raise ImportError('{name} is not installed')\n")
+    env = os.environ.copy()
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(shadow), env.get("PYTHONPATH")]))
+    return env
+
+
+def test_the_core_runs_without_qt_installed(tmp_path, tiny_model):
+    folder = tmp_path / "f"
+    folder.mkdir()
+    (folder / "a.txt").write_text("Minutes: the depot opens on Monday.\n")
+    env = _without_qt(tmp_path)
+    result = helios(*analyze_args(folder, tmp_path / "h.db", tiny_model), env=env)
+    assert result.returncode == 0, result.stderr
+    assert helios("export", "--db", tmp_path / "h.db", "--format", "jsonl", env=env).returncode == 0
+    gui = helios("gui", env={**env, "QT_QPA_PLATFORM": "offscreen"})
+    assert gui.returncode == 1 and "pip install 'helios-desktop[gui]'" in gui.stderr
+
+
+def test_qt_is_an_extra_not_a_core_dependency():
+    meta = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    core = " ".join(meta["dependencies"]).lower()
+    assert "pyqt6" not in core and "pyqtgraph" not in core
+    assert any(d.lower().startswith("pyqt6") for d in meta["optional-dependencies"]["gui"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from ..config import PROVIDERS, ConfigError, save_user_settings
 from ..engines.model_folder import model_note as _model_note
 from .forms import form_class
