@@ -110,7 +110,8 @@ def cmd_analyze(args) -> int:
     progress = _TerminalProgress(sys.stderr) if events is None and sys.stderr.isatty() else None
     try:
         run = HeliosOrchestrator(settings, str(folder), ledger, spec, events=events,
-                                 on_progress=progress)
+                                 on_progress=progress, fresh=args.fresh,
+                                 reuse_any_model=args.reuse_any_model)
     except ValueError as exc:
         raise CliError(str(exc)) from None
 
@@ -245,8 +246,8 @@ def cmd_gui(args) -> int:
     except ImportError as exc:
         raise CliError(f"the desktop window needs PyQt6 and pyqtgraph ({exc}); "
                        "install them with: pip install 'helios-desktop[gui]'") from None
-    if args.folder and not os.path.isdir(args.folder):
-        raise CliError(f"{args.folder} is not a folder")
+    # A folder that is missing or is a file opens the window with the message (a
+    # desktop launcher shows no stderr).
     return gui_main(args.folder, exit_when_ready=args.exit_when_ready,
                     analyze_and_exit=args.analyze_and_exit)
 
@@ -273,6 +274,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--provider", choices=["auto", "cuda", "cpu"])
     p.add_argument("--batch-size", type=int, dest="batch_size")
     p.add_argument("--events", choices=["jsonl"], help="print JSON event lines on stdout")
+    p.add_argument("--fresh", action="store_true",
+                   help="re-analyze every file in a new run (an unfinished run is set aside)")
+    p.add_argument("--reuse-any-model", action="store_true",
+                   help="keep unchanged files' earlier results even if another model or "
+                        "schema made them (default: only the same model and schema)")
     common(p)
     p.set_defaults(func=cmd_analyze)
 
@@ -311,11 +317,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _folder_means_gui(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
+    """`helios FOLDER` (how desktop launchers call programs) opens the window on FOLDER."""
+    commands = next(a.choices for a in parser._actions
+                    if isinstance(a, argparse._SubParsersAction))
+    i = 0
+    while i < len(argv) and argv[i] in ("-v", "--verbose"):
+        i += 1
+    rest = argv[i:]
+    if (rest and rest[0] not in commands and rest[0] not in ("-h", "--help", "--version")
+            and any(not a.startswith("-") for a in rest)):
+        return [*argv[:i], "gui", *rest]
+    return argv
+
+
 def main(argv: list[str] | None = None) -> int:
     import multiprocessing
 
     multiprocessing.freeze_support()
     parser = build_parser()
+    argv = _folder_means_gui(parser, sys.argv[1:] if argv is None else list(argv))
     args = parser.parse_args(argv)
     from .logs import setup_logging
     from .paths import state_dir

@@ -53,6 +53,15 @@ def make_folder(root, n=120):
     return n + 2
 
 
+def alive(pid: int) -> bool:
+    """A process that exists and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
 def drop(window, *paths):
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
@@ -89,7 +98,7 @@ def test_drop_run_browse_export(qtbot, window, tmp_path):
     window.form.statusCombo.setCurrentText("skipped")
     assert window.model.rowCount() == 1
     window.form.resultsView.selectRow(0)
-    assert "binary" in window.form.detailText.toPlainText()
+    assert "binary" in window.form.detailTitle.text()
     window.form.statusCombo.setCurrentIndex(0)
     window.form.filterEdit.setText("code.py")
     assert window.model.rowCount() == 1
@@ -114,9 +123,18 @@ def test_stop_then_resume_loses_nothing(qtbot, window, tmp_path):
     qtbot.waitUntil(lambda: window.last_progress.get("done", 0) > 0, timeout=RUN_TIMEOUT)
     with qtbot.waitSignal(window.backend_exited, timeout=RUN_TIMEOUT) as exited:
         qtbot.mouseClick(window.form.stopButton, Qt.MouseButton.LeftButton)
+        # While stopping, the window says why and for how long at most.
+        assert "Stopping" in window.form.rateLabel.text()
+        assert " s " in window.form.rateLabel.text()
+        assert not window.form.stopButton.isEnabled()
     assert exited.args[0] == 130
     assert window.last_finished["status"] == "interrupted"
+    # After the stop: no ETA, and one way on that says what it does.
+    assert "ETA" not in window.form.rateLabel.text()
     assert window.form.resumeButton.isEnabled()
+    assert not window.form.startButton.isVisible() and not window.form.startButton.isEnabled()
+    assert "Resume continues" in window.form.lastRunLabel.text()
+    assert window.form.reanalyzeButton.isVisible()
     with qtbot.waitSignal(window.backend_exited, timeout=RUN_TIMEOUT) as exited:
         qtbot.mouseClick(window.form.resumeButton, Qt.MouseButton.LeftButton)
     assert exited.args[0] == 0
@@ -133,14 +151,23 @@ def test_a_crashed_backend_is_reported_and_the_window_stays_usable(qtbot, window
         window.set_folder(str(folder))
     window.start_run()
     qtbot.waitUntil(lambda: window.last_progress.get("done", 0) > 0, timeout=RUN_TIMEOUT)
+    worker_pids = [int(w["pid"]) for w in window.workers.values() if w.get("pid")]
+    assert worker_pids
     with qtbot.waitSignal(window.backend_exited, timeout=30_000) as exited:
         os.kill(window.backend.process.processId(), signal.SIGKILL)
     assert exited.args[0] == -1
-    assert "crashed" in window.last_message
-    assert window.form.startButton.isEnabled() and window.form.resumeButton.isEnabled()
+    assert "crashed" in window.last_message and "signal 9 (SIGKILL)" in window.last_message
+    log = window.form.logView.toPlainText()
+    assert "backend was killed by signal 9 (SIGKILL)" in log  # the Log tab says how it ended
+    states = [w["state"] for w in window.workers.values()]
+    assert states and "busy" not in states and "ready" not in states
+    # Its workers die with it (parent-death signal), not 20 s later.
+    qtbot.waitUntil(lambda: not any(alive(pid) for pid in worker_pids), timeout=10_000)
+    assert window.form.resumeButton.isEnabled()
     with qtbot.waitSignal(window.backend_exited, timeout=RUN_TIMEOUT) as exited:
-        window.start_run()  # resumes the killed run
+        qtbot.mouseClick(window.form.resumeButton, Qt.MouseButton.LeftButton)
     assert exited.args[0] == 0 and window.last_finished["status"] == "completed"
+    assert "crashed" not in window.form.previewLabel.text()  # no stale banner
 
 
 def test_bad_drops_get_clear_messages(qtbot, window, tmp_path):

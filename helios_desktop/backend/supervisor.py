@@ -84,8 +84,12 @@ class _Worker:
 class HeliosOrchestrator:
     def __init__(self, settings: Settings, folder: str, ledger: Ledger, spec: EngineSpec,
                  events: EventWriter | None = None, on_progress=None, *,
-                 stop_timeout: float = 30.0):
+                 stop_timeout: float = 30.0, fresh: bool = False, reuse_any_model: bool = False):
         self.settings = settings
+        # fresh: a new run that re-analyzes every file (an unfinished run is set aside).
+        # reuse_any_model: keep earlier results even when the model or schema differ.
+        self.fresh = fresh
+        self.reuse_any_model = reuse_any_model
         self.folder = os.fsencode(os.path.abspath(folder))
         self.ledger = ledger
         self.spec = spec
@@ -325,6 +329,9 @@ class HeliosOrchestrator:
         self._started = time.monotonic()
         ledger = self.ledger
         run_id = ledger.unfinished_run(self.folder)
+        if run_id is not None and self.fresh:
+            ledger.finish_run(run_id, "superseded", 0)
+            run_id = None
         resumed = run_id is not None
         model_name = self.spec.model.name
         if resumed:
@@ -401,7 +408,10 @@ class HeliosOrchestrator:
     async def _scan(self, run_id: int) -> int:
         s = self.settings
         # Files unchanged since the last completed run of this folder keep its results.
-        previous = self.ledger.last_completed_run(self.folder, before=run_id)
+        # Only a run with the same model and schema, unless the person chose otherwise.
+        previous = None if self.fresh else self.ledger.last_completed_run(
+            self.folder, before=run_id,
+            like=None if self.reuse_any_model else self.settings.values)
         # Telling unchanged files from changed ones needs size and mtime at scan time;
         # a first scan of a folder does without (the reader's fstat fills them in).
         has_rows = previous is not None or self.ledger.has_files(run_id)

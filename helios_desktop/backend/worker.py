@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import sys
 import threading
 import time
 import traceback
@@ -77,6 +78,23 @@ def build_engine(spec: EngineSpec, on_resized):
                                on_batch_resized=on_resized)
 
 
+def die_with_parent() -> None:
+    """Ask the kernel to kill this process when the supervisor dies (Linux), so a killed
+    backend leaves no worker computing for nobody; elsewhere the pipe's EOF ends it."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    parent = os.getppid()
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
+
+
 class _Channel:
     """The worker's end of its pipe; sends from two threads are serialised."""
 
@@ -98,6 +116,7 @@ def worker_main(worker_id: int, conn: Connection, spec: EngineSpec,
     """Entry point of a worker process (spawn start method)."""
     # The supervisor coordinates shutdown; Ctrl-C in the terminal must not kill us mid-batch.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent()
     if spec.gpu is not None:
         os.environ.setdefault("CUDA_VISIBLE_DEVICES", str(spec.gpu))
     channel = _Channel(conn)

@@ -18,11 +18,12 @@ def main(folder: str | None = None, exit_when_ready: bool = False,
 
     window = MainWindow()
     window.show()
-    if folder:
-        window.set_folder(folder)
+    opened = bool(folder) and window.set_folder(folder)
 
     def ready() -> None:
         print("helios: window ready", flush=True)
+        if window.last_message:
+            print(f"helios: the window says: {window.last_message}", flush=True)
         if exit_when_ready:
             window.close()
             app.quit()
@@ -34,7 +35,7 @@ def main(folder: str | None = None, exit_when_ready: bool = False,
         window.backend_exited.connect(lambda code, _err: (window.close(),
                                                           app.exit(0 if code == 0 else 1)))
         QTimer.singleShot(0, lambda: print("helios: window ready", flush=True))
-    elif exit_when_ready and folder:
+    elif exit_when_ready and opened:
         window.folder_ready.connect(ready)  # the pre-scan finished too
     else:
         QTimer.singleShot(0, ready)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 
 from ..backend.events import EventError, parse_event
 from .qt import QObject, QProcess, QTimer, pyqtSignal
@@ -30,6 +31,8 @@ class BackendProcess(QObject):
         self._out = b""
         self._err = b""
         self.last_error = ""
+        self.exit_signal = 0        # the signal that killed it (0: it exited)
+        self.stop_deadline = 0.0    # monotonic time of the SIGTERM after a stop
         self._term_timer = QTimer(self)
         self._term_timer.setSingleShot(True)
         self._term_timer.timeout.connect(self._terminate)
@@ -52,6 +55,8 @@ class BackendProcess(QObject):
         self.process.started.connect(self.started)
         self._out = self._err = b""
         self.last_error = ""
+        self.exit_signal = 0
+        self.stop_deadline = 0.0
         self.process.start()
 
     def stop(self) -> None:
@@ -59,8 +64,9 @@ class BackendProcess(QObject):
         if not self.running:
             return
         self.process.write(b"stop\n")
-        self.stopping.emit()
+        self.stop_deadline = time.monotonic() + STOP_GRACE_MS / 1000
         self._term_timer.start(STOP_GRACE_MS)
+        self.stopping.emit()
 
     def _terminate(self) -> None:
         if self.running:
@@ -101,6 +107,8 @@ class BackendProcess(QObject):
         if self._err.strip():
             self.stderr_line.emit(self._err.decode("utf-8", "replace"))
         crashed = status == QProcess.ExitStatus.CrashExit
+        # On a crash Qt reports the signal's number as the exit code.
+        self.exit_signal = code if crashed else 0
         self.exited.emit(-1 if crashed else code, self.last_error)
 
     def _error(self, error) -> None:

@@ -6,8 +6,8 @@ from PyQt6.QtCore import (QAbstractTableModel, QByteArray, QModelIndex, QObject,
                           pyqtSlot)
 from PyQt6.QtGui import QAction, QDesktopServices, QDragEnterEvent, QDropEvent, QFont, QIcon
 from PyQt6.QtWidgets import (QApplication, QComboBox, QDialog, QDialogButtonBox, QFileDialog,
-                             QHeaderView, QMainWindow, QMessageBox, QTableWidgetItem, QVBoxLayout,
-                             QWidget)
+                             QGroupBox, QHBoxLayout, QHeaderView, QMainWindow, QMessageBox,
+                             QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 import pyqtgraph as pg
 
 __all__ = [
@@ -16,4 +16,5 @@ __all__ = [
     "pyqtSlot", "QAction", "QDesktopServices", "QDragEnterEvent", "QDropEvent", "QFont", "QIcon",
     "QApplication", "QComboBox", "QDialog", "QDialogButtonBox", "QFileDialog", "QHeaderView",
     "QMainWindow", "QMessageBox", "QTableWidgetItem", "QVBoxLayout", "QWidget", "pg",
+    "QGroupBox", "QHBoxLayout", "QTableWidget",
 ]

@@ -9,6 +9,7 @@ returned as plain strings (the view never interprets it as rich text).
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from ..records import display_path
@@ -26,6 +27,8 @@ class ResultsModel(QAbstractTableModel):
         self.query = ResultQuery()
         self.columns: list[Column] = _default_columns()
         self._count = 0
+        self.total = 0          # rows of the run without filters
+        self.root: bytes = b""  # the analyzed folder: paths show relative to it
         self._pages: dict[int, list[dict]] = {}
 
     # -- data source ---------------------------------------------------------------------
@@ -38,11 +41,20 @@ class ResultsModel(QAbstractTableModel):
     def filter_text(self) -> str:
         return self.query.text
 
-    def open(self, db: Path, run_id: int | None = None) -> None:
+    def open(self, db: Path, run_id: int | None = None, root: str | bytes | None = None) -> None:
         self.close()
         self.db = Path(db)
         self.reader = LedgerReader(self.db)
+        if root is not None:
+            self.root = os.fsencode(root).rstrip(b"/") + b"/"
         self.query = self.query.with_(run_id=run_id)
+        self.refresh()
+
+    def clear(self) -> None:
+        """No run shown (another folder was opened)."""
+        self.close()
+        self.query = ResultQuery(text=self.query.text, status=self.query.status,
+                                 category=self.query.category)
         self.refresh()
 
     def close(self) -> None:
@@ -50,14 +62,26 @@ class ResultsModel(QAbstractTableModel):
             self.reader.close()
         self.reader = None
 
+    @property
+    def filtered(self) -> bool:
+        q = self.query
+        return bool(q.text or q.status or q.category)
+
+    def relative(self, path: bytes) -> str:
+        if self.root and path.startswith(self.root):
+            path = path[len(self.root):]
+        return display_path(path)
+
     def refresh(self) -> None:
         """Re-count and drop cached pages (new results arrived, or a filter changed)."""
         self.beginResetModel()
         self._pages.clear()
-        self._count = 0
+        self._count = self.total = 0
         if self.reader is not None:
             self.columns = self.reader.columns(self.query.run_id)
             self._count = self.reader.count(self.query)
+            self.total = (self.reader.count(ResultQuery(run_id=self.query.run_id))
+                          if self.filtered else self._count)
         self.endResetModel()
 
     def set_filters(self, text: str = "", status: str = "", category: str = "") -> None:
@@ -102,7 +126,7 @@ class ResultsModel(QAbstractTableModel):
         name = self.columns[index.column()].name
         value = row[name]
         if name == "path":
-            return display_path(value)
+            return display_path(value) if role == Qt.ItemDataRole.ToolTipRole else self.relative(value)
         if name == "keywords" and value:
             try:
                 return ", ".join(json.loads(value))
@@ -115,7 +139,8 @@ class ResultsModel(QAbstractTableModel):
         return "" if value is None else str(value)
 
     def sort(self, column: int, order=Qt.SortOrder.AscendingOrder) -> None:
-        self.query = self.query.with_(order_by=self.columns[column].name,
+        name = self.columns[column].name if 0 <= column < len(self.columns) else ""
+        self.query = self.query.with_(order_by=name,
                                       descending=order == Qt.SortOrder.DescendingOrder)
         self.refresh()
 

@@ -1,19 +1,33 @@
-"""The settings dialog: edits the user config file (validated like every other config)."""
+"""The settings dialog: edits the user config file (validated like every other config).
+
+Numbers are typed as text and checked whole, so "999" or "abc-5" is refused with the
+setting, the value and what is allowed, never silently changed into something else.
+A model folder that cannot be used is refused too.
+"""
 
 from __future__ import annotations
 
+import os
+import re
 from pathlib import Path
 
-from ..config import PROVIDERS, ConfigError, save_user_settings
+from ..config import PROVIDERS, ConfigError, save_user_settings, validate_value
 from ..engines.model_folder import model_note as _model_note
 from .forms import form_class
 from .qt import QDialog, QDialogButtonBox, QFileDialog
+
+NUMBERS = {"workersEdit": "workers", "batchEdit": "max_batch_size",
+           "inputEdit": "max_input_tokens", "outputEdit": "max_output_tokens"}
 
 
 def model_note(path: str) -> str:
     if not path:
         return "The built-in model (Gemma 3 270M) is a small demonstration model."
     return _model_note(path)[1]
+
+
+def cpu_cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 class SettingsDialog(QDialog):
@@ -26,37 +40,72 @@ class SettingsDialog(QDialog):
         v = settings.values
         f.modelEdit.setText(v["model_path"] or "")
         f.providerCombo.setCurrentText(v["provider"])
-        f.workersSpin.setValue(v["workers"])
-        f.batchSpin.setValue(v["max_batch_size"])
-        f.inputSpin.setValue(v["max_input_tokens"])
-        f.outputSpin.setValue(v["max_output_tokens"])
+        for widget, key in NUMBERS.items():
+            getattr(f, widget).setText(str(v[key]))
+            getattr(f, widget).textChanged.connect(self._check)
+        f.workersEdit.setPlaceholderText("0 = automatic")
         f.includeEdit.setText(", ".join(v["include"]))
         f.excludeEdit.setText(", ".join(v["exclude"]))
         f.databaseEdit.setText(v["database"] or "")
         f.modelEdit.textChanged.connect(lambda text: f.modelCheck.setText(model_note(text)))
         f.modelCheck.setText(model_note(f.modelEdit.text()))
+        f.providerCombo.currentTextChanged.connect(self._check)
         f.modelBrowse.clicked.connect(self._browse)
         f.buttons.button(QDialogButtonBox.StandardButton.Save).clicked.connect(self.save)
         f.buttons.rejected.connect(self.reject)
         self.saved_to: Path | None = None
+        self._check()
 
     def _browse(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Choose a model folder")
         if folder:
             self.form.modelEdit.setText(folder)
 
+    def _number(self, widget: str):
+        text = getattr(self.form, widget).text().strip()
+        return int(text) if re.fullmatch(r"\d+", text) else text
+
+    def _check(self) -> None:
+        """Warnings that do not block saving (the label keeps its room: nothing jumps)."""
+        workers = self._number("workersEdit")
+        cores = cpu_cores()
+        warning = ""
+        if (isinstance(workers, int) and workers > cores
+                and self.form.providerCombo.currentText() != "cuda"):
+            warning = (f"{workers} workers on {cores} CPU cores: each worker loads its own copy "
+                       "of the model, and more workers than cores make the run slower.")
+        self.form.warningLabel.setText(warning)
+
     def values(self) -> dict:
         f = self.form
         split = lambda text: [p.strip() for p in text.split(",") if p.strip()]
-        return {"model_path": f.modelEdit.text().strip() or None,
-                "provider": f.providerCombo.currentText(), "workers": f.workersSpin.value(),
-                "max_batch_size": f.batchSpin.value(), "max_input_tokens": f.inputSpin.value(),
-                "max_output_tokens": f.outputSpin.value(),
-                "include": split(f.includeEdit.text()) or ["**"],
-                "exclude": split(f.excludeEdit.text()),
-                "database": f.databaseEdit.text().strip() or None}
+        out = {"model_path": f.modelEdit.text().strip() or None,
+               "provider": f.providerCombo.currentText(),
+               "include": split(f.includeEdit.text()) or ["**"],
+               "exclude": split(f.excludeEdit.text()),
+               "database": f.databaseEdit.text().strip() or None}
+        out.update({key: self._number(widget) for widget, key in NUMBERS.items()})
+        return out
+
+    def problem(self) -> str:
+        """Why these values cannot be saved, or ''."""
+        values = self.values()
+        for key, value in values.items():
+            try:
+                validate_value(key, value, "settings")
+            except ConfigError as exc:
+                return str(exc)
+        if values["model_path"]:
+            usable, note = _model_note(values["model_path"])
+            if not usable:
+                return f"Model folder: {note}"
+        return ""
 
     def save(self) -> None:
+        problem = self.problem()
+        if problem:
+            self.form.errorLabel.setText(problem)
+            return
         try:
             self.saved_to = save_user_settings(self.values())
         except ConfigError as exc:

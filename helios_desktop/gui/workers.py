@@ -6,6 +6,7 @@ import traceback
 
 from ..store.export import export
 from ..store.ledger import open_readonly
+from ..store.reader import LedgerReader
 from .qt import QObject, QThread, pyqtSignal, pyqtSlot
 
 
@@ -28,16 +29,24 @@ class ExportWorker(QObject):
     failed = pyqtSignal(str, str)     # message, traceback
     finished = pyqtSignal()
 
-    def __init__(self, db: str, fmt: str, out: str, run_id: int | None = None):
+    def __init__(self, db: str, fmt: str, out: str, run_id: int | None = None, query=None):
         super().__init__()
         self.db, self.fmt, self.out, self.run_id = db, fmt, out, run_id
+        self.query = query  # a ResultQuery: export only the rows it selects
 
     @pyqtSlot()
     def run(self) -> None:
         try:
+            only = None
+            if self.query is not None:
+                reader = LedgerReader(self.db)
+                try:
+                    only = set(reader.paths(self.query))
+                finally:
+                    reader.close()
             conn = open_readonly(self.db)
             try:
-                rows = export(conn, self.fmt, self.out, self.run_id)
+                rows = export(conn, self.fmt, self.out, self.run_id, only=only)
             finally:
                 conn.close()
             self.done.emit(self.out, rows)

@@ -79,6 +79,10 @@ _MIGRATIONS: dict[int, str] = {
     """,
 }
 
+# Run statuses: running, completed, interrupted (resumable), superseded (set aside by a
+# fresh run, never resumed).
+UNFINISHED = "('running', 'interrupted')"
+
 FINAL = (Status.DONE, Status.FAILED, Status.SKIPPED)
 
 
@@ -162,15 +166,22 @@ class Ledger:
     # -- runs ----------------------------------------------------------------------------
 
     def unfinished_run(self, folder: bytes) -> int | None:
+        """The run of ``folder`` that was stopped or killed (a superseded one is not)."""
         row = self.conn.execute(
-            "SELECT id FROM runs WHERE folder = ? AND status != 'completed' ORDER BY id DESC LIMIT 1",
-            (folder,)).fetchone()
+            f"SELECT id FROM runs WHERE folder = ? AND status IN {UNFINISHED} "
+            "ORDER BY id DESC LIMIT 1", (folder,)).fetchone()
         return row[0] if row else None
 
-    def last_completed_run(self, folder: bytes, before: int) -> int | None:
-        return self.conn.execute(
-            "SELECT max(id) FROM runs WHERE folder = ? AND id < ? AND status = 'completed'",
-            (folder, before)).fetchone()[0]
+    def last_completed_run(self, folder: bytes, before: int, like: dict | None = None) -> int | None:
+        """The latest completed run of ``folder`` before ``before``; with ``like`` (a run's
+        settings), only one made with the same model folder and schema."""
+        sql = "SELECT max(id) FROM runs WHERE folder = ? AND id < ? AND status = 'completed'"
+        params: list = [folder, before]
+        if like is not None:
+            sql += (" AND json_extract(settings, '$.model_path') IS ?"
+                    " AND json_extract(settings, '$.schema') IS ?")
+            params += [_str(like.get("model_path")), _str(like.get("schema"))]
+        return self.conn.execute(sql, params).fetchone()[0]
 
     def start_run(self, folder: bytes, model: str, provider: str, settings: dict) -> int:
         with self.transaction():

@@ -15,7 +15,7 @@ import sqlite3
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .ledger import LedgerError, open_readonly
+from .ledger import UNFINISHED, LedgerError, open_readonly
 
 BUILTIN_FIELDS = ("category", "language", "summary", "keywords", "contains_personal_data")
 
@@ -96,13 +96,15 @@ class LedgerReader:
 
     def unfinished_run(self, folder: bytes) -> int | None:
         """The run of ``folder`` that was stopped or killed before it completed."""
-        rows = self._all("SELECT max(id) FROM runs WHERE folder = ? AND status != 'completed'",
+        rows = self._all(f"SELECT max(id) FROM runs WHERE folder = ? AND status IN {UNFINISHED}",
                          (folder,))
         return rows[0][0] if rows else None
 
-    def runs(self, folder: bytes | None = None) -> list[dict]:
+    def runs(self, folder: bytes | None = None, run_id: int | None = None) -> list[dict]:
         """Runs (newest first) with their counts by status."""
         where, params = ("WHERE r.folder = ?", (folder,)) if folder else ("", ())
+        if run_id is not None:
+            where, params = "WHERE r.id = ?", (run_id,)
         rows = self._all(
             f"""SELECT r.id, r.folder, r.started_at, r.finished_at, r.status, r.model, r.provider,
                        r.excluded, r.reused,
@@ -171,6 +173,55 @@ class LedgerReader:
                          f"ON a.file_id = f.id {where}", params)
         return rows[0][0] if rows else 0
 
+    def paths(self, query: ResultQuery) -> list[bytes]:
+        """The paths of every row ``query`` selects (for exporting a filtered view)."""
+        where, params = self._where(query)
+        return [bytes(p) for (p,) in self._all(
+            "SELECT f.path FROM files f LEFT JOIN analysis_results a ON a.file_id = f.id "
+            f"{where}", params)]
+
+    def run(self, run_id: int) -> dict | None:
+        """One run with its counts (see ``runs``)."""
+        return next((r for r in self.runs(run_id=run_id)), None)
+
+    def overview(self, run_id: int, folder: str | bytes | None = None, top: int = 10) -> dict:
+        """A run at a glance: counts by status, category, language and kind (extension),
+        the largest and the failed files, and the files flagged for personal data with
+        the evidence that flagged them."""
+        def grouped(sql: str) -> dict[str, int]:
+            return {str(k): n for k, n in self._all(sql, (run_id,))}
+
+        join = "FROM files f LEFT JOIN analysis_results a ON a.file_id = f.id WHERE f.run_id = ?"
+        out = {
+            "total": sum(grouped("SELECT status, count(*) FROM files WHERE run_id = ? "
+                                 "GROUP BY status").values()),
+            "status": grouped("SELECT status, count(*) FROM files WHERE run_id = ? "
+                              "GROUP BY status ORDER BY count(*) DESC"),
+            "category": grouped(f"SELECT a.category, count(*) {join} AND a.category IS NOT NULL "
+                                f"GROUP BY a.category ORDER BY count(*) DESC LIMIT {top}"),
+            "language": grouped(f"SELECT a.language, count(*) {join} AND a.language != '' "
+                                f"GROUP BY a.language ORDER BY count(*) DESC LIMIT {top}"),
+        }
+        kinds: dict[str, int] = {}
+        for (path,) in self._all("SELECT path FROM files WHERE run_id = ?", (run_id,)):
+            ext = os.path.splitext(os.path.basename(bytes(path)))[1].lower()
+            key = ext.decode("utf-8", "replace") or "(none)"
+            kinds[key] = kinds.get(key, 0) + 1
+        out["kind"] = dict(sorted(kinds.items(), key=lambda kv: -kv[1])[:top])
+        out["largest"] = [(bytes(p), size) for p, size in self._all(
+            "SELECT path, size FROM files WHERE run_id = ? AND size >= 0 "
+            f"ORDER BY size DESC LIMIT {top}", (run_id,))]
+        out["failed"] = [(bytes(p), reason or "", message or "") for p, reason, message in
+                         self._all("SELECT path, reason, message FROM files WHERE run_id = ? "
+                                   "AND status = 'failed' ORDER BY id LIMIT 200", (run_id,))]
+        personal = []
+        for p, result, decided in self._all(
+                f"SELECT f.path, a.result, a.decided_by {join} AND a.contains_personal_data = 1 "
+                "ORDER BY f.id LIMIT 500", (run_id,)):
+            personal.append((bytes(p), personal_evidence(_loads(result), _loads(decided))))
+        out["personal"] = personal
+        return out
+
     def page(self, query: ResultQuery, columns: list[Column], offset: int,
              limit: int) -> list[dict]:
         """Rows ``offset`` to ``offset + limit`` as dicts: each column's name, plus ``message``,
@@ -199,6 +250,28 @@ class LedgerReader:
                 row[key] = _loads(row[key])
             out.append(row)
         return out
+
+
+def personal_evidence(result: dict | None, decided_by: dict | None) -> str:
+    """What flagged a file for personal data, as stored with its result."""
+    result = result or {}
+    for key in ("personal_data_evidence", "evidence"):
+        found = result.get(key)
+        if found:
+            if isinstance(found, list):
+                return "; ".join(_evidence_item(e) for e in found)
+            return _evidence_item(found)
+    who = (decided_by or {}).get("contains_personal_data")
+    return f"{who} (no stored evidence)" if who else "model answer (no stored evidence)"
+
+
+def _evidence_item(item) -> str:
+    if isinstance(item, dict):
+        kind = item.get("kind") or item.get("pattern") or item.get("type") or "match"
+        where = f" line {item['line']}" if item.get("line") else ""
+        sample = item.get("sample") or item.get("match") or item.get("text") or ""
+        return f"{kind}{where}" + (f": {sample}" if sample else "")
+    return str(item)
 
 
 def _loads(text):

@@ -1,0 +1,121 @@
+"""The Overview tab: a run at a glance (bar charts and the files worth a look).
+
+Counts by status, category, language and kind are horizontal bar charts; a click on a
+bar asks the window to filter the Results tab on it. Below, the largest files, the
+failed ones with their reason, and those flagged for personal data with the evidence.
+"""
+
+from __future__ import annotations
+
+from .prescan import human_bytes
+from .qt import (QGroupBox, QHBoxLayout, QHeaderView, QTableWidget, QTableWidgetItem,
+                 QVBoxLayout, QWidget, pg, pyqtSignal)
+
+CHARTS = (("status", "Status"), ("category", "Category"), ("language", "Language"),
+          ("kind", "Kind (extension)"))
+# Which Results filter a bar of each chart sets.
+FILTER_FIELD = {"status": "status", "category": "category", "language": "text", "kind": "text"}
+COLOURS = {"done": "#3a9a5b", "failed": "#d0453b", "skipped": "#a0a7b0", "pending": "#e0a030",
+           "leased": "#e0a030"}
+
+
+class OverviewPanel(QWidget):
+    filter_requested = pyqtSignal(str, str)   # field ("status", "category", "text"), value
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics.setMinimumHeight(220)
+        layout.addWidget(self.graphics, 3)
+        self.plots: dict[str, object] = {}
+        self.labels: dict[str, list[str]] = {key: [] for key, _ in CHARTS}
+        for col, (key, title) in enumerate(CHARTS):
+            plot = self.graphics.addPlot(row=0, col=col, title=title)
+            plot.setMouseEnabled(x=False, y=False)
+            plot.hideButtons()
+            plot.getAxis("bottom").setLabel("files")
+            plot.getAxis("bottom").enableAutoSIPrefix(False)
+            plot.invertY(True)
+            plot.scene().sigMouseClicked.connect(
+                lambda event, key=key, plot=plot: self._clicked(key, plot, event))
+            self.plots[key] = plot
+        row = QHBoxLayout()
+        layout.addLayout(row, 2)
+        self.tables = {}
+        for key, title, headers in (
+                ("largest", "Largest files", ["File", "Size"]),
+                ("failed", "Failed files", ["File", "Reason"]),
+                ("personal", "Personal data (evidence)", ["File", "Evidence"])):
+            box = QGroupBox(title)
+            inner = QVBoxLayout(box)
+            table = QTableWidget(0, len(headers))
+            table.setHorizontalHeaderLabels(headers)
+            table.verticalHeader().setVisible(False)
+            table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+            table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+            table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+            inner.addWidget(table)
+            row.addWidget(box)
+            self.tables[key] = table
+        self.data: dict | None = None
+
+    def clear(self) -> None:
+        self.data = None
+        for key, plot in self.plots.items():
+            plot.clear()
+            self.labels[key] = []
+        for table in self.tables.values():
+            table.setRowCount(0)
+
+    def show_overview(self, data: dict, relative) -> None:
+        """Draw ``LedgerReader.overview`` output; ``relative`` turns a path into its text."""
+        self.clear()
+        self.data = data
+        for key, _title in CHARTS:
+            counts = data.get(key) or {}
+            names = list(counts)
+            self.labels[key] = names
+            plot = self.plots[key]
+            if not names:
+                text = pg.TextItem("nothing yet", color="#888", anchor=(0.5, 0.5))
+                text.setPos(0.5, 0.5)
+                plot.addItem(text)
+                continue
+            values = [counts[n] for n in names]
+            brushes = [pg.mkBrush(COLOURS.get(n, "#2f7be5")) for n in names]
+            plot.addItem(pg.BarGraphItem(x0=0, y=list(range(len(names))), height=0.7,
+                                         width=values, brushes=brushes))
+            plot.getAxis("left").setTicks([[(i, f"{n} ({counts[n]:,})")
+                                            for i, n in enumerate(names)]])
+            plot.setXRange(0, max(values) * 1.05, padding=0)
+            plot.setYRange(-0.6, len(names) - 0.4, padding=0)
+        self._fill("largest", [(relative(p), human_bytes(size)) for p, size in data["largest"]])
+        self._fill("failed", [(relative(p), f"{reason}: {message}" if message else reason)
+                              for p, reason, message in data["failed"]])
+        self._fill("personal", [(relative(p), evidence) for p, evidence in data["personal"]])
+
+    def _fill(self, key: str, rows: list[tuple[str, str]]) -> None:
+        table = self.tables[key]
+        table.setRowCount(len(rows))
+        for r, cells in enumerate(rows):
+            for c, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                item.setToolTip(text)
+                table.setItem(r, c, item)
+
+    def click_bar(self, chart: str, index: int) -> None:
+        """Filter the Results tab on bar ``index`` of ``chart``."""
+        names = self.labels.get(chart) or []
+        if 0 <= index < len(names):
+            value = names[index]
+            if chart == "kind" and value == "(none)":
+                return
+            self.filter_requested.emit(FILTER_FIELD[chart], value)
+
+    def _clicked(self, key: str, plot, event) -> None:
+        if not plot.sceneBoundingRect().contains(event.scenePos()):
+            return
+        point = plot.vb.mapSceneToView(event.scenePos())
+        self.click_bar(key, int(round(point.y())))

@@ -1,0 +1,287 @@
+"""The window's state can be trusted (issue 13): offscreen, the real backend, the tiny model."""
+
+import csv
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PyQt6.QtCore import Qt  # noqa: E402
+
+from helios_desktop.config import save_user_settings  # noqa: E402
+from helios_desktop.gui.mainwindow import MainWindow  # noqa: E402
+from helios_desktop.gui.settings_dialog import SettingsDialog, cpu_cores  # noqa: E402
+from helios_desktop.store.lock import DatabaseLock  # noqa: E402
+from helios_desktop.store.reader import LedgerReader  # noqa: E402
+
+from conftest import REPO, TINY_MODEL  # noqa: E402
+from test_gui import RUN_TIMEOUT, make_folder, window  # noqa: E402,F401
+
+
+def small_folder(root, n=6):
+    root.mkdir()
+    for i in range(n):
+        (root / f"Note{i}.txt").write_text(f"Depot {i} report: deliveries were late.\n")
+    (root / "blob.bin").write_bytes(b"\x00\x01")
+    (root / "empty.txt").write_bytes(b"")
+    return n + 2
+
+
+def open_folder(qtbot, window, folder):
+    with qtbot.waitSignal(window.folder_ready, timeout=30_000):
+        assert window.set_folder(str(folder))
+
+
+def run(qtbot, window, fresh=False):
+    with qtbot.waitSignal(window.backend_exited, timeout=RUN_TIMEOUT) as exited:
+        window.start_run(fresh=fresh)
+    assert exited.args[0] == 0, window.form.logView.toPlainText()
+
+
+# 1 --------------------------------------------------------------------------------------------
+
+def test_start_needs_a_usable_model(qtbot, tmp_path, isolated_home):
+    not_a_model = tmp_path / "empty-model"
+    not_a_model.mkdir()
+    cfg = isolated_home / "config" / "helios" / "config.yaml"
+    cfg.parent.mkdir(parents=True)
+    cfg.write_text(f"model_path: {not_a_model}\ndatabase: {tmp_path / 'gui.db'}\n")
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.show()
+    folder = tmp_path / "f"
+    small_folder(folder)
+    open_folder(qtbot, w, folder)
+    assert not w.form.startButton.isEnabled()
+    assert not w.form.resumeButton.isEnabled()
+    assert "cannot be used" in w.form.previewLabel.text()
+    # The panel names the folder that is wrong; it does not offer to build the demo model.
+    assert w.form.firstRunPanel.isVisible() and not w.form.buildModelButton.isVisible()
+    w.start_run()
+    assert not w.backend.running and not w.form.resumeButton.isEnabled()
+    w.close()
+
+
+# 2 --------------------------------------------------------------------------------------------
+
+def test_a_folder_shows_its_own_last_results(qtbot, window, tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    total = small_folder(a)
+    small_folder(b)
+    open_folder(qtbot, window, a)
+    run(qtbot, window)
+    assert window.model.rowCount() == total
+
+    open_folder(qtbot, window, b)  # never analyzed: nothing of a's run stays
+    assert window.model.rowCount() == 0
+    assert window.form.progressBar.value() == 0 and window.form.rateLabel.text() == ""
+    assert not window.form.lastRunLabel.isVisible()
+    assert not window.form.actionExportCsv.isEnabled()
+    assert window.form.startButton.text() == "Start"
+
+    open_folder(qtbot, window, a)  # analyzed before: its results, from the database
+    assert window.model.rowCount() == total
+    assert window.form.actionExportCsv.isEnabled()
+    assert window.form.lastRunLabel.text().startswith("Last analyzed:")
+    assert "tiny-llama" in window.form.lastRunLabel.text()
+    assert window.form.startButton.text() == "Analyze changed files"
+    assert window.form.reanalyzeButton.isVisible() and window.form.reanalyzeButton.isEnabled()
+    assert window.form.historyTable.rowCount() == 1
+
+
+# 5 --------------------------------------------------------------------------------------------
+
+def test_results_of_another_model_are_not_reused(qtbot, window, tmp_path):
+    folder = tmp_path / "f"
+    small_folder(folder)
+    open_folder(qtbot, window, folder)
+    run(qtbot, window)
+    run(qtbot, window)  # same model, nothing changed: results kept
+    reader = LedgerReader(tmp_path / "gui.db")
+    assert reader.runs()[0]["reused"] == 6
+    other = tmp_path / "other-model"
+    shutil.copytree(TINY_MODEL, other)
+    save_user_settings({"model_path": str(other)})
+    window.apply_settings()
+    run(qtbot, window)
+    latest = reader.runs()[0]
+    assert latest["model"] == "other-model" and latest["reused"] == 0
+    assert latest["done"] == 6
+    run(qtbot, window, fresh=True)  # "Re-analyze all": nothing reused either
+    assert reader.runs()[0]["reused"] == 0
+    reader.close()
+
+
+def test_a_second_analysis_of_the_database_is_refused_with_the_holder(qtbot, window, tmp_path):
+    folder = tmp_path / "f"
+    small_folder(folder)
+    open_folder(qtbot, window, folder)
+    lock = DatabaseLock(tmp_path / "gui.db", "test").acquire()
+    try:
+        with qtbot.waitSignal(window.backend_exited, timeout=RUN_TIMEOUT) as exited:
+            window.start_run()
+    finally:
+        lock.release()
+    assert exited.args[0] == 1
+    assert "database in use by" in window.last_message
+    assert f"pid {os.getpid()}" in window.last_message
+    assert "helios: error" not in window.last_message
+    assert window.form.startButton.isEnabled()
+
+
+# 6 --------------------------------------------------------------------------------------------
+
+def test_settings_refuse_values_they_would_change(qtbot, window, tmp_path):
+    dialog = SettingsDialog(window.settings, window)
+    qtbot.addWidget(dialog)
+    f = dialog.form
+    f.workersEdit.setText("999")
+    dialog.save()
+    assert dialog.saved_to is None and "'workers'" in f.errorLabel.text() and "999" in f.errorLabel.text()
+    f.workersEdit.setText("1")
+    f.batchEdit.setText("abc-5")
+    dialog.save()
+    assert dialog.saved_to is None and "abc-5" in f.errorLabel.text()
+    f.batchEdit.setText("4")
+    f.modelEdit.setText(str(tmp_path / "no-such-model"))
+    dialog.save()
+    assert dialog.saved_to is None and "Model folder" in f.errorLabel.text()
+    f.modelEdit.setText(str(TINY_MODEL))
+    f.workersEdit.setText(str(cpu_cores() + 1))
+    assert "CPU cores" in f.warningLabel.text()
+    # Messages have their room from the start: the form does not jump when one appears.
+    assert f.warningLabel.minimumHeight() >= 36 and f.errorLabel.minimumHeight() >= 36
+    dialog.save()
+    assert dialog.saved_to is not None
+
+
+# 7 --------------------------------------------------------------------------------------------
+
+def test_gui_on_a_missing_folder_shows_the_window_with_the_message(tmp_path):
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    missing = tmp_path / "nonexistent"
+    out = subprocess.run([sys.executable, "-m", "helios_desktop", "gui", str(missing),
+                          "--exit-when-ready"], capture_output=True, text=True, cwd=REPO,
+                         env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "window ready" in out.stdout and "does not exist" in out.stdout
+
+
+def test_helios_folder_opens_the_window_on_it(tmp_path):
+    folder = tmp_path / "f"
+    small_folder(folder)
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    out = subprocess.run([sys.executable, "-m", "helios_desktop", str(folder),
+                          "--exit-when-ready"], capture_output=True, text=True, cwd=REPO,
+                         env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "window ready" in out.stdout
+
+
+# 8 --------------------------------------------------------------------------------------------
+
+@pytest.mark.qt_log_ignore("does not support QPlatformServices")
+def test_results_table_is_honest(qtbot, window, tmp_path):
+    folder = tmp_path / "docs"
+    total = small_folder(folder)
+    open_folder(qtbot, window, folder)
+    run(qtbot, window)
+    f = window.form
+    header = f.resultsView.horizontalHeader()
+    assert not 0 <= header.sortIndicatorSection() < window.model.columnCount()  # no false arrow
+    paths = [window.model.data(window.model.index(r, 0)) for r in range(total)]
+    assert "Note0.txt" in paths and not any(p.startswith("/") for p in paths)
+    f.resultsView.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+    ordered = [window.model.data(window.model.index(r, 0)) for r in range(total)]
+    assert ordered == sorted(ordered, key=str.lower)
+    assert f.countLabel.text() == f"{total:,} files"
+
+    f.resultsView.selectRow(ordered.index("Note0.txt"))
+    assert "Note0.txt · done" in f.detailTitle.text()
+    assert f.detailFields.rowCount() > 0 and f.detailText.isHidden()  # a form, no JSON
+    f.jsonButton.setChecked(True)
+    assert not f.detailText.isHidden() and "{" in f.detailText.toPlainText()
+    f.filterEdit.setText("Note1")
+    assert f.countLabel.text() == f"1 of {total}"
+    assert "Note1" in f.detailTitle.text() or f.detailFields.rowCount() == 0
+    f.filterEdit.setText("no such thing at all")
+    assert f.countLabel.text().startswith("nothing matches")
+    assert f.detailFields.rowCount() == 0 and f.detailTitle.text().startswith("Select a row")
+
+    f.filterEdit.setText("Note1")
+    out = tmp_path / "view.csv"
+    with qtbot.waitSignal(window.export_done, timeout=30_000):
+        window.export_to(str(out), "csv", view_only=True)
+    rows = list(csv.reader(out.read_text("utf-8-sig").splitlines()))
+    assert len(rows) == 2 and rows[1][1].endswith("Note1.txt")
+    assert window.export_default_path("csv") == str(tmp_path / "docs-helios.csv")
+
+    f.resultsView.selectRow(0)
+    qtbot.mouseClick(f.openFileButton, Qt.MouseButton.LeftButton)
+    assert "No application could open" in window.last_message
+
+
+# 9 --------------------------------------------------------------------------------------------
+
+def test_charts_start_at_zero_with_units_and_a_placeholder(qtbot, window):
+    charts = window.charts
+    assert not charts.plots["gpu_util"].isVisible() and not charts.plots["gpu_mem"].isVisible()
+    assert charts.placeholders["files_per_s"].isVisible()
+    plot = charts.plots["files_per_s"]
+    assert plot.getAxis("bottom").labelText == "time (s)"
+    assert plot.viewRange()[1][0] == 0
+    charts.add_rate(-3.0)
+    charts.add_rate(0.4)
+    assert list(charts.rings["files_per_s"].view()[1]) == [0.0, 0.4]
+    assert not charts.placeholders["files_per_s"].isVisible()
+    low, high = plot.viewRange()[1]
+    assert low == 0 and high >= 1
+
+
+def test_the_line_and_the_chart_show_one_rate(qtbot, window, tmp_path):
+    folder = tmp_path / "docs"
+    make_folder(folder, n=40)
+    open_folder(qtbot, window, folder)
+    run(qtbot, window)
+    ring = window.charts.rings["files_per_s"]
+    assert len(ring) >= 1 and min(ring.view()[1]) >= 0
+    assert window.rate.rate == pytest.approx(ring.view()[1][-1])
+
+
+# 10 -------------------------------------------------------------------------------------------
+
+def test_prescan_counts_an_empty_file_as_skipped(qtbot, window, tmp_path):
+    folder = tmp_path / "f"
+    folder.mkdir()
+    (folder / "a.txt").write_text("hello\n")
+    (folder / "empty.txt").write_bytes(b"")
+    with qtbot.waitSignal(window.folder_ready, timeout=30_000) as ready:
+        window.set_folder(str(folder))
+    result = ready.args[0]
+    assert result["kinds"]["text"] == 1 and result["skipped"] == 1
+
+
+# 11, 14, 15 -----------------------------------------------------------------------------------
+
+def test_overview_history_and_help(qtbot, window, tmp_path):
+    folder = tmp_path / "f"
+    total = small_folder(folder)
+    open_folder(qtbot, window, folder)
+    run(qtbot, window)
+    data = window.overview.data
+    assert data["total"] == total and data["status"]["skipped"] == 2
+    assert data["kind"][".txt"] == 7
+    largest = window.overview.tables["largest"]
+    assert largest.rowCount() == min(10, total) and not largest.item(0, 0).text().startswith("/")
+    index = window.overview.labels["status"].index("skipped")
+    window.overview.click_bar("status", index)
+    assert window.form.tabs.currentWidget() is window.form.resultsTab
+    assert window.model.rowCount() == 2
+    assert window.form.historyTable.rowCount() == 1
+    assert "tiny-llama" in window.about_text() and "Gemma" in window.about_text()
+    assert "F5" in window.shortcuts_text() and "Esc" in window.shortcuts_text()
+    assert window.form.actionStop.shortcut().toString() == "Esc"
