@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from .resources import resource_path
+from .scan.globs import GlobError, check_pattern
 
 PROVIDERS = ("auto", "cuda", "cpu")
 
@@ -72,6 +73,11 @@ def _globs(value: Any) -> list[str]:
         value = [value]
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
         raise ValueError("a list of glob patterns (strings)")
+    for pattern in value:
+        try:
+            check_pattern(pattern)
+        except GlobError as exc:
+            raise ValueError(f"a list of valid glob patterns (* ? ** [abc] [!abc]), but {exc}") from None
     return list(value)
 
 

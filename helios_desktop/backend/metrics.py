@@ -78,16 +78,21 @@ class MetricsServer:
         self.final_scrape = threading.Event()
 
         def app(environ, start_response):
-            if environ.get("PATH_INFO") == "/metrics":
+            path = environ.get("PATH_INFO")
+            if path == "/metrics":
                 self.scrapes += 1
                 if self.finished:
                     self.final_scrape.set()
-            if environ.get("PATH_INFO") == "/healthz":
+                return metrics_app(environ, start_response)
+            if path == "/healthz":
                 body = json.dumps(health()).encode()
-                start_response("200 OK", [("Content-Type", "application/json"),
-                                          ("Content-Length", str(len(body)))])
-                return [body]
-            return metrics_app(environ, start_response)
+                status = "200 OK"
+            else:
+                body = json.dumps({"error": "not found", "paths": ["/metrics", "/healthz"]}).encode()
+                status = "404 Not Found"
+            start_response(status, [("Content-Type", "application/json"),
+                                    ("Content-Length", str(len(body)))])
+            return [body]
 
         server_class = _Server
         if ":" in host:

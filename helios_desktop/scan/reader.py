@@ -7,6 +7,7 @@ before a single byte is read.
 
 from __future__ import annotations
 
+import codecs
 import errno
 import os
 import stat
@@ -26,6 +27,30 @@ class Skip(Exception):
         self.detail = detail
         self.size = st.st_size if st is not None else None
         self.mtime_ns = st.st_mtime_ns if st is not None else None
+
+
+# UTF-32 before UTF-16: the UTF-32 LE mark starts with the UTF-16 LE one.
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32-le", 4), (codecs.BOM_UTF32_BE, "utf-32-be", 4),
+         (codecs.BOM_UTF16_LE, "utf-16-le", 2), (codecs.BOM_UTF16_BE, "utf-16-be", 2),
+         (codecs.BOM_UTF8, "utf-8", 1))
+
+
+def _decode(data: bytes, st: os.stat_result) -> tuple[str, str]:
+    """The text and its encoding; ``Skip`` for binary data.
+
+    A byte order mark decides the encoding (UTF-16 and UTF-32 text is full of NUL
+    bytes, so it is checked before the NUL test for binary); otherwise UTF-8."""
+    for bom, encoding, unit in _BOMS:
+        if data.startswith(bom):
+            body = data[len(bom):]
+            body = body[:len(body) - len(body) % unit]  # a cut may split the last character
+            text = body.decode(encoding, errors="replace")
+            if "\x00" in text[:SNIFF]:
+                raise Skip(Reason.BINARY, f"NUL character in the first 8 KiB ({encoding} mark)", st)
+            return text, encoding.upper()
+    if b"\x00" in data[:SNIFF]:
+        raise Skip(Reason.BINARY, "NUL byte in the first 8 KiB", st)
+    return data.decode("utf-8", errors="replace"), "UTF-8"
 
 
 def read_document(task: FileTask, max_file_size: int, max_chars: int | None = None) -> Document:
@@ -65,20 +90,13 @@ def read_document(task: FileTask, max_file_size: int, max_chars: int | None = No
         os.close(fd)
     if not data:
         raise Skip(Reason.EMPTY, "0 bytes", st)
-    if b"\x00" in data[:SNIFF]:
-        raise Skip(Reason.BINARY, "NUL byte in the first 8 KiB", st)
-    text = data.decode("utf-8", errors="replace")
+    text, encoding = _decode(data, st)
     replaced = "\ufffd" in text
-    if replaced and data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            text, replaced = data.decode("utf-16"), False
-        except UnicodeDecodeError:
-            pass
     if replaced:
         bad = text.count("\ufffd")
         if bad > max(16, len(text) // 4):
             raise Skip(Reason.UNDECODABLE,
-                       f"{bad} of {len(text)} characters are not valid UTF-8", st)
+                       f"{bad} of {len(text)} characters are not valid {encoding}", st)
     if max_chars is not None:
         text = text[:max_chars]
     kind = detect_kind(task.path, text)
