@@ -2,18 +2,25 @@
 
 import codecs
 import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
 import urllib.error
 import urllib.request
 
 import pytest
 
+from helios_desktop.backend.events import parse_event
 from helios_desktop.backend.metrics import Metrics, MetricsServer
+from helios_desktop.backend.starts import StartPolicy
 from helios_desktop.config import ConfigError, load_settings
 from helios_desktop.records import FileTask, Reason
 from helios_desktop.scan.globs import GlobFilter
 from helios_desktop.scan.reader import Skip, read_document
 
-from conftest import analyze_args, helios
+from conftest import REPO, analyze_args, db_rows, events_of, helios
 
 
 # -- bad input: globs, byte order marks, unknown metrics paths ---------------------------------
@@ -79,3 +86,82 @@ def test_metrics_port_answers_404_for_unknown_paths():
             assert json.loads(resp.read()) == {"status": "running"}
     finally:
         server.close()
+
+
+# -- workers that die while starting ---------------------------------------------------------
+
+def test_start_policy_retries_a_start_that_died_without_a_word():
+    starts = StartPolicy(max_failed_starts=3)
+    assert starts.start_failed("worker exited (signal SIGKILL) before it was ready",
+                               reported=False) is None
+    assert starts.start_failed("worker exited (signal SIGKILL) before it was ready",
+                               reported=False) is None
+    starts.ready()
+    for _ in range(2):  # a restart killed while loading is retried like any restart
+        assert starts.start_failed("the model could not be loaded: out of memory",
+                                   reported=True) is None
+    reason = starts.start_failed("worker exited (signal SIGKILL) before it was ready",
+                                 reported=False)
+    assert reason.startswith("3 worker starts in a row failed") and "SIGKILL" in reason
+
+
+def test_start_policy_gives_up_at_once_when_the_model_cannot_load():
+    starts = StartPolicy()
+    reason = "the model could not be loaded: bad model.onnx"
+    assert starts.start_failed(reason, reported=True) == reason
+
+
+def _start(folder, db, model, *extra, hooks=None):
+    env = os.environ.copy()
+    if hooks:
+        env["HELIOS_TEST_HOOKS"] = json.dumps(hooks)
+    return subprocess.Popen([sys.executable, "-m", "helios_desktop",
+                             *map(str, analyze_args(folder, db, model, "--events", "jsonl", *extra))],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
+                            env=env)
+
+
+def _corpus(root, n):
+    root.mkdir()
+    for i in range(n):
+        (root / f"r{i:04}.txt").write_text(f"Report {i}: depot {i % 7} shipped on time.\n" * 3)
+
+
+def test_workers_killed_while_loading_the_model_are_replaced(tmp_path, tiny_model):
+    """The first worker and its replacement are SIGKILLed while loading; the run completes."""
+    folder = tmp_path / "c"
+    _corpus(folder, 60)
+    db = tmp_path / "h.db"
+    proc = _start(folder, db, tiny_model, "--workers", "1")
+    events, killed = [], []
+    for line in proc.stdout:
+        event = parse_event(line)
+        events.append(event)
+        if (event["event"] == "worker" and event["state"] == "loading_model"
+                and len(killed) < 2 and event["pid"] not in killed):
+            os.kill(event["pid"], signal.SIGKILL)
+            killed.append(event["pid"])
+    proc.wait(timeout=120)
+    stderr = proc.stderr.read()
+    assert proc.returncode == 0, stderr
+    ready = {e["pid"] for e in events if e["event"] == "worker" and e["state"] == "ready"}
+    assert killed and not ready & set(killed), "a victim was ready before the kill landed"
+    finished = events[-1]
+    assert finished["event"] == "run_finished" and finished["status"] == "completed"
+    assert finished["restarts"] == len(killed)
+    assert not [e for e in events if e["event"] == "error"]
+    assert {r["status"] for r in db_rows(db)} == {"done"} and len(db_rows(db)) == 60
+
+
+def test_a_model_that_cannot_load_ends_the_run_with_its_reason(tmp_path, tiny_model):
+    broken = tmp_path / "broken-model"
+    shutil.copytree(tiny_model, broken)
+    (broken / "model.onnx").write_bytes(b"this is not an ONNX model")
+    folder = tmp_path / "c"
+    _corpus(folder, 5)
+    result = helios(*analyze_args(folder, tmp_path / "h.db", broken, "--events", "jsonl"),
+                    timeout=120)
+    assert result.returncode == 1
+    errors = [e for e in events_of(result.stdout) if e["event"] == "error"]
+    assert errors and "could not be loaded" in errors[0]["message"]
+    assert result.stderr.strip().splitlines()[-1].startswith("helios: error: the model could not")

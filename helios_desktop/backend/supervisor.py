@@ -28,6 +28,7 @@ from .dispatch import MAX_ATTEMPTS, DispatchPolicy
 from .messages import (VERSION, BatchDone, BatchResized, EngineSpec, Heartbeat, Shutdown,
                        WorkerFailed, WorkerState)
 from .metrics import Metrics, MetricsServer
+from .starts import StartPolicy
 from ..records import Status, display_path
 from ..scan.scanner import AsyncFileScanner
 from .worker import worker_main
@@ -99,6 +100,7 @@ class HeliosOrchestrator:
         self.metrics = Metrics()
         self.workers: dict[int, _Worker] = {}
         self.policy: DispatchPolicy | None = None
+        self.starts = StartPolicy()
         self.ctx = multiprocessing.get_context("spawn")
         self.stop_requested = False
         self.fatal: str | None = None
@@ -134,6 +136,14 @@ class HeliosOrchestrator:
         if self._scanner:
             self._scanner.cancel()
         self._poke()
+
+    def _fail(self, reason: str) -> None:
+        """The run cannot go on: say why once, and stop."""
+        if self.fatal is None:
+            self.fatal = reason
+            log.error("%s", reason)
+            self._emit("error", message=reason)
+        self.request_stop()
 
     def abort(self) -> None:
         """Leave now: kill the workers and exit 130 (a second Ctrl-C)."""
@@ -213,6 +223,7 @@ class HeliosOrchestrator:
             if message.state == "ready":
                 if policy.set_ready(worker.wid):
                     worker.ready_once = True
+                    self.starts.ready()
                     if worker.died_at is not None:
                         latency = now - worker.died_at
                         self.restart_seconds.append(latency)
@@ -295,12 +306,14 @@ class HeliosOrchestrator:
             self.metrics.files_processed.labels("failed").inc()
             self._emit("file_failed", path=display_path(path), reason="worker_lost",
                        message=f"its worker died {MAX_ATTEMPTS} times while analyzing it")
-        if not worker.ready_once:
-            reason = worker.failed.message if worker.failed else f"worker exited ({how}) before it was ready"
-            self.fatal = reason
-            self._emit("error", message=reason)
-            self.request_stop()
-            return
+        if not worker.ready_once and not self.stop_requested:
+            why = worker.failed.message if worker.failed else f"worker exited ({how}) before it was ready"
+            give_up = self.starts.start_failed(why, reported=worker.failed is not None)
+            if give_up:
+                self._fail(give_up)
+                return
+            log.warning("worker %d failed to start (%s): starting another", worker.wid, why,
+                        extra={"worker": worker.wid})
         if self.stop_requested:
             self._set_state(worker, "stopped")
             self._poke()
