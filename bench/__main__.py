@@ -7,6 +7,7 @@
     python -m bench ledger [--results N] [--repeat R]
     python -m bench run-50k [--files N] [--model DIR]
     python -m bench gpu [--files 5000 50000] [--precision fp16|int4]   (CUDA machines)
+    python -m bench chaos [--files N] [--worker-kills N] [--backend-kills M] [--stops S]
 
 Every timed figure is the median of ``--repeat`` runs, with the spread; ratios compare
 figures measured in the same invocation.
@@ -279,6 +280,40 @@ def cmd_run_50k(args) -> None:
             "peak_rss_workers": peak_workers, "db_bytes": size})
 
 
+def cmd_chaos(args) -> None:
+    from bench.chaos import Chaos
+
+    with tempfile.TemporaryDirectory(dir=args.tmp) as tmp:
+        folder, db = Path(tmp) / "corpus", Path(tmp) / "chaos.db"
+        generate(folder, args.files, args.seed)
+        chaos = Chaos(folder, db, Path(args.model), worker_kills=args.worker_kills,
+                      backend_kills=args.backend_kills, stops=args.stops, workers=args.workers,
+                      seed=args.seed, heartbeat_timeout=args.heartbeat_timeout,
+                      extra=_settings_args(args))
+        started = time.perf_counter()
+        chaos.run()
+        wall = time.perf_counter() - started
+        problems, data = chaos.check()
+    counts = dict(sorted(chaos.counts.items()))
+    worker_kills = sum(v for k, v in counts.items() if k.startswith("worker kills"))
+    rows = [("files", data["files"]), ("wall time", f"{wall:.1f} s"),
+            ("worker kills", worker_kills),
+            *[(f"  {k[len('worker kills '):]}", v) for k, v in counts.items()
+              if k.startswith("worker kills")],
+            *[(k, v) for k, v in counts.items() if not k.startswith("worker kills")],
+            ("runs in the ledger", data["runs"]),
+            ("last run", ", ".join(f"{k} {v}" for k, v in sorted(data["statuses"].items()))),
+            ("reasons", ", ".join(f"{k} {v}" for k, v in sorted(data["reasons"].items())) or "-"),
+            ("lost / duplicated", f"{data['lost']} / {data['duplicated']}"),
+            ("integrity_check", data["integrity"]),
+            ("processes left", data["processes_left"]),
+            ("checks", "ok" if not problems else "FAILED: " + "; ".join(problems))]
+    report("chaos", rows, {**data, "wall_s": wall, "worker_kills": worker_kills,
+                           "events": counts, "problems": problems})
+    if problems:
+        raise SystemExit(1)
+
+
 def cmd_gpu(args) -> None:
     from bench.gpu import run_gpu_benchmark
 
@@ -328,6 +363,14 @@ def main() -> None:
     common(p, 50_000, repeat=1)
     p.add_argument("--corpus", help="an existing corpus folder (from `bench corpus`)")
     p.set_defaults(func=cmd_run_50k)
+    p = sub.add_parser("chaos", help="kills and stops during a run, then checks the ledger")
+    common(p, 3000, repeat=1)
+    p.add_argument("--worker-kills", type=int, default=50)
+    p.add_argument("--backend-kills", type=int, default=20)
+    p.add_argument("--stops", type=int, default=10)
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--heartbeat-timeout", type=float, default=3.0)
+    p.set_defaults(func=cmd_chaos)
     p = sub.add_parser("gpu")
     common(p, 5000, repeat=1)
     p.add_argument("--corpus-sizes", type=int, nargs="+", default=[5000, 50000])

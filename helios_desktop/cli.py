@@ -21,6 +21,10 @@ EXIT_OK, EXIT_FAIL, EXIT_INTERRUPTED = 0, 1, 130
 class CliError(Exception):
     """Ends the command with one clear line and exit code 1."""
 
+    def __init__(self, message: str, *, reported: bool = False):
+        super().__init__(message)
+        self.reported = reported  # already sent as an ``error`` event
+
 
 def _settings(args) -> Settings:
     overrides = {}
@@ -73,6 +77,17 @@ class _TerminalProgress:
 
 
 def cmd_analyze(args) -> int:
+    events = EventWriter(sys.stdout) if args.events == "jsonl" else None
+    try:
+        return _analyze(args, events)
+    except (CliError, ConfigError) as exc:
+        # the window reads why from the event stream: every refusal goes there too
+        if events and not getattr(exc, "reported", False):
+            events.emit("error", message=str(exc))
+        raise
+
+
+def _analyze(args, events: EventWriter | None) -> int:
     from .engines.base import EngineError
     from .engines.devices import ProviderError, resolve_provider
     from .engines.model_folder import resolve_model_folder
@@ -106,7 +121,6 @@ def cmd_analyze(args) -> int:
                       max_input_tokens=settings.max_input_tokens,
                       max_output_tokens=settings.max_output_tokens,
                       max_file_size=settings.max_file_size, test_hooks=_test_hooks())
-    events = EventWriter(sys.stdout) if args.events == "jsonl" else None
     progress = _TerminalProgress(sys.stderr) if events is None and sys.stderr.isatty() else None
     try:
         run = HeliosOrchestrator(settings, str(folder), ledger, spec, events=events,
@@ -117,14 +131,12 @@ def cmd_analyze(args) -> int:
 
     try:
         summary = run_backend(run, stop_on_stdin=events is not None)
-    except (RunError, OSError) as exc:
-        if events:
-            events.emit("error", message=str(exc))
+    except RunError as exc:  # the backend has sent it as an ``error`` event
+        raise CliError(str(exc), reported=True) from None
+    except OSError as exc:
         raise CliError(str(exc)) from None
     except Exception as exc:  # a dying backend says so before it exits
         log.exception("the backend failed")
-        if events:
-            events.emit("error", message=f"internal error: {exc.__class__.__name__}: {exc}")
         raise CliError(f"internal error: {exc.__class__.__name__}: {exc} "
                        "(details in the log file; please report it)") from None
     finally:

@@ -5,11 +5,14 @@ import json
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
+import threading
 import urllib.error
 import urllib.request
 
+import psutil
 import pytest
 
 from helios_desktop.backend.events import parse_event
@@ -19,6 +22,7 @@ from helios_desktop.config import ConfigError, load_settings
 from helios_desktop.records import FileTask, Reason
 from helios_desktop.scan.globs import GlobFilter
 from helios_desktop.scan.reader import Skip, read_document
+from helios_desktop.store.ledger import DiskFull, Ledger
 
 from conftest import REPO, analyze_args, db_rows, events_of, helios
 
@@ -111,14 +115,16 @@ def test_start_policy_gives_up_at_once_when_the_model_cannot_load():
     assert starts.start_failed(reason, reported=True) == reason
 
 
-def _start(folder, db, model, *extra, hooks=None):
-    env = os.environ.copy()
-    if hooks:
-        env["HELIOS_TEST_HOOKS"] = json.dumps(hooks)
-    return subprocess.Popen([sys.executable, "-m", "helios_desktop",
+def _start(folder, db, model, *extra, deadline=180):
+    """A real backend with events on stdout; killed at ``deadline`` seconds so that a
+    backend that hangs fails the test instead of stalling the suite."""
+    proc = subprocess.Popen([sys.executable, "-m", "helios_desktop",
                              *map(str, analyze_args(folder, db, model, "--events", "jsonl", *extra))],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
-                            env=env)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
+    timer = threading.Timer(deadline, proc.kill)
+    timer.daemon = True
+    timer.start()
+    return proc
 
 
 def _corpus(root, n):
@@ -165,3 +171,128 @@ def test_a_model_that_cannot_load_ends_the_run_with_its_reason(tmp_path, tiny_mo
     errors = [e for e in events_of(result.stdout) if e["event"] == "error"]
     assert errors and "could not be loaded" in errors[0]["message"]
     assert result.stderr.strip().splitlines()[-1].startswith("helios: error: the model could not")
+
+
+# -- two analyses on one database --------------------------------------------------------------
+
+def test_a_second_analysis_of_the_same_database_is_refused_at_once(tmp_path, tiny_model):
+    folder = tmp_path / "c"
+    _corpus(folder, 150)
+    db = tmp_path / "h.db"
+    first = _start(folder, db, tiny_model)
+    events = []
+    for line in first.stdout:
+        events.append(parse_event(line))
+        if events[-1]["event"] == "run_started":
+            break
+    holder = events[-1]["pid"]
+    second = helios(*analyze_args(folder, db, tiny_model, "--events", "jsonl"), timeout=60)
+    assert second.returncode == 1
+    message = f"database in use by another analysis (pid {holder})"
+    errors = [e for e in events_of(second.stdout) if e["event"] == "error"]
+    assert len(errors) == 1 and message in errors[0]["message"]  # what the window shows
+    assert second.stderr.strip().splitlines()[-1] == f"helios: error: {errors[0]['message']}"
+    for line in first.stdout:
+        events.append(parse_event(line))
+    assert first.wait(timeout=120) == 0, first.stderr.read()
+    assert events[-1]["event"] == "run_finished" and events[-1]["status"] == "completed"
+    rows = db_rows(db)
+    assert len(rows) == 150 and {r["status"] for r in rows} == {"done"}
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT count(*) FROM runs").fetchone()[0] == 1
+
+
+# -- a full disk ---------------------------------------------------------------------------------
+
+def test_a_full_database_raises_disk_full(tmp_path):
+    """SQLITE_FULL from a real database at its page limit becomes one typed error."""
+    ledger = Ledger(tmp_path / "h.db")
+    run = ledger.start_run(b"/f", "m", "cpu", {})
+    pages = ledger.conn.execute("PRAGMA page_count").fetchone()[0]
+    ledger.conn.execute(f"PRAGMA max_page_count = {pages + 2}")
+    with pytest.raises(DiskFull) as info:
+        for i in range(100):
+            ledger.add_discovered(run, [FileTask(b"/f/%d-%s" % (i, b"x" * 4000), 1, 1)])
+            ledger.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    assert str(info.value) == (f"the disk holding {tmp_path / 'h.db'} is full: "
+                               "free space and run again to resume")
+    assert not ledger.conn.in_transaction
+    ledger.conn.execute(f"PRAGMA max_page_count = {pages + 1000}")  # space again
+    ledger.add_discovered(run, [FileTask(b"/f/after", 1, 1)])
+    assert ledger.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    ledger.close()
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A real 16 MiB file system (tmpfs) that a test can fill; needs root and mount."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs",
+                                            str(mount)], capture_output=True).returncode != 0:
+        pytest.skip("mounting a small tmpfs needs root (CI runs as root)")
+    yield mount
+    subprocess.run(["umount", "-l", str(mount)], check=True)
+
+
+def _fill(folder):
+    """Fill the file system holding ``folder``; returns the filler file."""
+    filler = folder / "filler"
+    with open(filler, "wb", buffering=0) as f:
+        try:
+            while True:
+                f.write(b"\0" * 65536)
+        except OSError:
+            pass
+        try:
+            while True:
+                f.write(b"\0" * 512)
+        except OSError:
+            pass
+    return filler
+
+
+def test_disk_full_ends_with_one_line_and_resumes_once_freed(tmp_path, tiny_model, small_disk):
+    folder = tmp_path / "c"
+    _corpus(folder, 300)
+    db = small_disk / "d.db"
+    proc = _start(folder, db, tiny_model, "--workers", "2")
+    events, filler = [], None
+    for line in proc.stdout:
+        events.append(parse_event(line))
+        if filler is None and events[-1]["event"] == "progress" and events[-1]["done"] >= 20:
+            filler = _fill(small_disk)
+    proc.wait(timeout=120)
+    stderr = proc.stderr.read()
+    assert filler is not None, "the run finished before the disk was filled"
+    assert proc.returncode == 1, stderr
+    message = f"the disk holding {db} is full: free space and run again to resume"
+    assert "Traceback" not in stderr and "internal error" not in stderr, stderr
+    assert stderr.strip().splitlines()[-1] == f"helios: error: {message}"
+    assert [e["message"] for e in events if e["event"] == "error"] == [message]
+    assert not [p for p in psutil.Process().children(recursive=True)]  # workers stopped
+    filler.unlink()
+    resumed = helios(*analyze_args(folder, db, tiny_model, "--events", "jsonl"), timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    final = events_of(resumed.stdout)[-1]
+    assert final["event"] == "run_finished" and final["status"] == "completed"
+    rows = db_rows(db)
+    assert len(rows) == 300 and len({r["path"] for r in rows}) == 300
+    assert {r["status"] for r in rows} == {"done"}
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+# -- the chaos benchmark ------------------------------------------------------------------------
+
+def test_chaos_bench_smoke(tmp_path):
+    """`python -m bench chaos` on a small corpus: kills, stops, re-runs, and its checks pass."""
+    result = subprocess.run([sys.executable, "-m", "bench", "chaos", "--files", "150",
+                             "--worker-kills", "3", "--backend-kills", "2", "--stops", "2",
+                             "--seed", "7", "--tmp", str(tmp_path)],
+                            capture_output=True, text=True, cwd=REPO, timeout=400)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    data = json.loads(result.stdout.split("JSON ", 1)[1])
+    assert data["problems"] == [] and data["lost"] == 0 and data["duplicated"] == 0
+    assert data["worker_kills"] == 3 and data["events"]["backend kills"] == 2
+    assert data["integrity"] == "ok" and data["processes_left"] == 0

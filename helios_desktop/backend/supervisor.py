@@ -23,7 +23,7 @@ from multiprocessing.connection import Connection
 from ..config import Settings
 from .events import EventWriter
 from ..engines.devices import GpuSampler, gpu_count
-from ..store.ledger import Ledger
+from ..store.ledger import DiskFull, Ledger
 from .dispatch import MAX_ATTEMPTS, DispatchPolicy
 from .messages import (VERSION, BatchDone, BatchResized, EngineSpec, Heartbeat, Shutdown,
                        WorkerFailed, WorkerState)
@@ -194,6 +194,8 @@ class HeliosOrchestrator:
                 self._handle(worker, worker.conn.recv())
         except (EOFError, OSError):
             asyncio.get_running_loop().remove_reader(worker.conn.fileno())
+        except DiskFull as exc:  # the results stay leased; the next run analyzes them again
+            self._fail(str(exc))
 
     def _handle(self, worker: _Worker, message) -> None:
         if getattr(message, "v", None) != VERSION:
@@ -293,6 +295,11 @@ class HeliosOrchestrator:
         how = f"signal {signal.Signals(-code).name}" if code is not None and code < 0 else f"code {code}"
         worker.conn.close()
         self.metrics.workers_alive.set(self._alive())
+        if self.fatal:  # stopped because the run cannot go on: what it held stays for the next run
+            log.info("worker %d exited (%s)", worker.wid, how, extra={"worker": worker.wid})
+            self._set_state(worker, "stopped")
+            self._poke()
+            return
         in_flight = self.policy.in_flight(worker.wid)
         if worker.expected_exit and not in_flight:
             log.info("worker %d exited (%s)", worker.wid, how, extra={"worker": worker.wid})
@@ -301,7 +308,11 @@ class HeliosOrchestrator:
             return
         log.warning("worker %d (pid %d) died (%s) with %d batches in flight", worker.wid, worker.pid,
                     how, in_flight, extra={"worker": worker.wid, "exit": how})
-        lost = self.policy.worker_died(worker.wid)
+        try:
+            lost = self.policy.worker_died(worker.wid)
+        except DiskFull as exc:
+            self._fail(str(exc))
+            lost = []
         for path in lost:
             self.metrics.files_processed.labels("failed").inc()
             self._emit("file_failed", path=display_path(path), reason="worker_lost",
@@ -376,6 +387,8 @@ class HeliosOrchestrator:
         ticker = asyncio.create_task(self._ticker(run_id))
         try:
             await self._dispatch(run_id)
+        except DiskFull as exc:
+            self._fail(str(exc))
         finally:
             if not scan.done():
                 self.request_stop()
@@ -384,11 +397,17 @@ class HeliosOrchestrator:
             watchdog.cancel()
             ticker.cancel()
             gpus.stop()
-            ledger.release_all(run_id)
+            try:
+                ledger.release_all(run_id)
+            except DiskFull as exc:  # resuming puts leased files back
+                self._fail(str(exc))
         counts = ledger.counts(run_id)
         finished = self._scan_done and not self.fatal and not counts[Status.PENDING]
         status = "completed" if finished else "interrupted"
-        ledger.finish_run(run_id, status, excluded)
+        try:
+            ledger.finish_run(run_id, status, excluded)
+        except DiskFull as exc:
+            self._fail(str(exc))
         self._progress(run_id, force=True)
         seconds = time.monotonic() - self._started
         summary = RunSummary(
@@ -443,12 +462,17 @@ class HeliosOrchestrator:
                     self._emit("scan_progress", files=found, bytes=scanner.stats.bytes,
                                excluded=scanner.stats.excluded, done=False)
             self._scan_done = not self.stop_requested
+        except DiskFull as exc:
+            self._fail(str(exc))
         except Exception as exc:  # the scan must end in a clear event, never silently
             log.exception("scan failed")
             self._emit("error", message=f"scan failed: {exc}")
             self.request_stop()
-        if self._scan_done:
-            self.ledger.drop_stale_results(run_id)
+        if self._scan_done and not self.fatal:
+            try:
+                self.ledger.drop_stale_results(run_id)
+            except DiskFull as exc:
+                self._fail(str(exc))
         self._emit("scan_progress", files=found, bytes=scanner.stats.bytes,
                    excluded=scanner.stats.excluded, done=True)
         self._poke()
@@ -480,6 +504,8 @@ class HeliosOrchestrator:
             if policy.finished(self._scan_done):
                 return
             await self._wake.wait()
+        if self.fatal:
+            return  # their results could not be stored: stop the workers now
         # stopping: give the batches in flight a chance to finish
         deadline = time.monotonic() + self.stop_timeout
         while any(policy.in_flight(w.wid) and w.process.is_alive() for w in self.workers.values()):
@@ -496,7 +522,9 @@ class HeliosOrchestrator:
         for worker in self.workers.values():
             worker.expected_exit = True
             self.policy.stop_sending(worker.wid)
-            if worker.process.is_alive():
+            if worker.process.is_alive() and self.fatal:
+                worker.process.kill()  # a worker holds nothing that a later run needs
+            elif worker.process.is_alive():
                 try:
                     worker.conn.send(Shutdown())
                 except (BrokenPipeError, OSError):

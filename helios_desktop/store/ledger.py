@@ -8,6 +8,7 @@ keeps ``PRAGMA integrity_check`` ok when the writer is killed at any point.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sqlite3
@@ -90,6 +91,21 @@ class LedgerError(RuntimeError):
     """The database cannot be used; the message names the file."""
 
 
+class DiskFull(LedgerError):
+    """A write failed because the disk (or the database's size limit) is full. Nothing
+    written before is lost: the run can resume once there is space."""
+
+    def __init__(self, path: Path):
+        super().__init__(f"the disk holding {path} is full: free space and run again to resume")
+        self.path = path
+
+
+def _is_full(exc: BaseException) -> bool:
+    return isinstance(exc, sqlite3.Error) and (
+        getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
+        or "database or disk is full" in str(exc))
+
+
 @dataclass
 class Lease:
     file_id: int
@@ -112,6 +128,8 @@ def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         return conn
     except (sqlite3.Error, OSError) as exc:
+        if _is_full(exc) or getattr(exc, "errno", None) == errno.ENOSPC:
+            raise DiskFull(path) from None
         raise LedgerError(f"database {path} cannot be opened: {exc}") from None
 
 
@@ -161,7 +179,7 @@ class Ledger:
             raise LedgerError(f"database {self.path} cannot be used: {exc}") from None
 
     def transaction(self):
-        return _Transaction(self.conn)
+        return _Transaction(self.conn, self.path)
 
     # -- runs ----------------------------------------------------------------------------
 
@@ -366,18 +384,38 @@ def _str(value) -> str | None:
 
 
 class _Transaction:
-    def __init__(self, conn: sqlite3.Connection):
+    """BEGIN IMMEDIATE ... COMMIT; a full disk comes out as ``DiskFull``, whichever
+    statement met it (SQLite has rolled back or we do)."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path):
         self.conn = conn
+        self.path = path
 
     def __enter__(self):
-        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            if _is_full(exc):
+                raise DiskFull(self.path) from exc
+            raise
         return self.conn
 
     def __exit__(self, exc_type, exc, tb):
         if exc_type is None:
-            self.conn.execute("COMMIT")
-        else:
-            self.conn.execute("ROLLBACK")
+            try:
+                self.conn.execute("COMMIT")
+                return False
+            except sqlite3.Error as commit_error:
+                exc = commit_error
+        if self.conn.in_transaction:
+            try:
+                self.conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass  # SQLite rolled back on its own
+        if _is_full(exc):
+            raise DiskFull(self.path) from exc
+        if exc_type is None:
+            raise exc
         return False
 
 
