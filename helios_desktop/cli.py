@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import logging
 import os
@@ -54,6 +55,10 @@ def _lock(db: Path, holder: str):
     except DatabaseInUse as exc:
         raise CliError(str(exc)) from None
     except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            from .store.ledger import DiskFull
+
+            raise CliError(str(DiskFull(db))) from None
         raise CliError(f"cannot lock database {db}: {exc.strerror or exc}") from None
 
 
