@@ -13,6 +13,7 @@ from pathlib import Path
 from . import __version__
 from .config import ConfigError, Settings, load_settings, parse_override
 from .backend.events import EventWriter
+from .records import display_path
 
 log = logging.getLogger("helios")
 
@@ -212,6 +213,23 @@ def cmd_export(args) -> int:
 
 # -- models ----------------------------------------------------------------------------------
 
+def cmd_search(args) -> int:
+    """Full-text search of a run's results (relative path, summary, keywords, category)."""
+    from .folders import database_path
+    from .store.reader import search
+
+    db = Path(args.db) if args.db else database_path(_settings(args))
+    if not db.exists():
+        raise CliError(f"database {db} does not exist; analyze a folder first or give --db")
+    count, rows = search(db, args.query, args.run)
+    for row in rows:
+        summary = (row.get("summary") or "").replace("\n", " ")
+        print(f"{display_path(row['path'])}\t{row['status']}\t{row.get('category') or ''}\t"
+              f"{summary[:100]}")
+    print(f"{count} match{'es' if count != 1 else ''} for {args.query!r}", file=sys.stderr)
+    return EXIT_OK
+
+
 def cmd_models(args) -> int:
     from .engines import catalog as models
 
@@ -306,6 +324,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="output file (default: stdout)")
     common(p)
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("search", help="search the results (path, summary, keywords, category)")
+    p.add_argument("query")
+    p.add_argument("--db", help="results database (default: the configured one)")
+    p.add_argument("--run", type=int, help="run id (default: the latest)")
+    common(p)
+    p.set_defaults(func=cmd_search)
 
     p = sub.add_parser("models", help="list, build or verify models")
     msub = p.add_subparsers(dest="models_cmd", required=True)

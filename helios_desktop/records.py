@@ -88,5 +88,6 @@ class AnalysisResult:
     generated_tokens: int = 0
     inference_seconds: float = 0.0
     decided_by: dict[str, str] = field(default_factory=dict)
+    evidence: list[dict] | None = None  # what flagged personal data (kind, line, masked sample)
     size: int | None = None      # as read, when the scan did not stat the file
     mtime_ns: int | None = None

@@ -1,6 +1,10 @@
-"""Take docs/screenshot.png: the real window under Xvfb, mid-run on a generated corpus.
+"""Take the README's screenshots: the real window under Xvfb, on a generated corpus.
 
-    xvfb-run -s "-screen 0 1280x860x24" .venv/bin/python scripts/screenshot.py [--model DIR]
+    xvfb-run -s "-screen 0 1440x960x24" .venv/bin/python scripts/screenshot.py [--model DIR]
+
+docs/screenshot.png is the Live tab mid-run; after the run completes,
+docs/screenshot-overview.png is the Overview tab and docs/screenshot-results.png the
+Results tab with one file's fields.
 """
 
 from __future__ import annotations
@@ -13,13 +17,19 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+PERSONAL = {  # a few files that hold (validated) personal data, for the Overview tab
+    "hr/offer-letter.txt": "Offer for Jane Roe\nReply to jane.roe@acme-corp.de by Friday.\n",
+    "finance/supplier-bank.txt": "Supplier payment details\nIBAN DE89 3704 0044 0532 0130 00\n",
+    "support/ticket-4711.txt": "Caller: +44 20 7946 0958\nAsked about the late delivery.\n",
+}
+
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--model", default=str(REPO / "models" / "tiny-llama"))
-    parser.add_argument("--files", type=int, default=1500)
-    parser.add_argument("--after", type=float, default=12.0, help="seconds into the run")
-    parser.add_argument("--out", default=str(REPO / "docs" / "screenshot.png"))
+    parser.add_argument("--files", type=int, default=400)
+    parser.add_argument("--after", type=float, default=8.0, help="seconds into the run")
+    parser.add_argument("--docs", default=str(REPO / "docs"))
     args = parser.parse_args()
 
     import os
@@ -28,30 +38,51 @@ def main() -> None:
     os.environ["XDG_CONFIG_HOME"] = str(tmp / "config")
     cfg = tmp / "config" / "helios" / "config.yaml"
     cfg.parent.mkdir(parents=True)
-    cfg.write_text(f"model_path: {args.model}\ndatabase: {tmp / 'shot.db'}\nmax_batch_size: 4\n")
+    cfg.write_text(f"model_path: {args.model}\ndatabase: {tmp / 'shot.db'}\nmax_batch_size: 4\n"
+                   "max_output_tokens: 1200\nmax_input_tokens: 256\n")
 
     from bench.corpus import generate
     from helios_desktop.gui.qt import QApplication, QTimer
 
     folder = tmp / "Project archive"
     generate(folder, args.files, seed=7)
+    for name, text in PERSONAL.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text)
     app = QApplication(sys.argv[:1])
     from helios_desktop.gui.mainwindow import MainWindow
 
+    docs = Path(args.docs)
     window = MainWindow()
-    window.resize(1260, 840)
+    window.resize(1280, 860)
     window.show()
     window.folder_ready.connect(lambda _r: window.start_run())
     window.set_folder(str(folder))
 
-    def shoot() -> None:
-        window.grab().save(args.out)
-        print(f"saved {args.out}")
-        window.backend.kill()
-        QTimer.singleShot(500, app.quit)
+    def save(name: str) -> None:
+        window.grab().save(str(docs / name))
+        print(f"saved {docs / name}")
 
-    QTimer.singleShot(int(args.after * 1000), shoot)
+    def mid_run() -> None:
+        window.form.tabs.setCurrentWidget(window.form.liveTab)
+        QTimer.singleShot(300, lambda: save("screenshot.png"))
+
+    def finished(code: int, _err: str) -> None:
+        f = window.form
+        f.tabs.setCurrentWidget(f.overviewTab)
+        QTimer.singleShot(500, lambda: (save("screenshot-overview.png"), results()))
+
+    def results() -> None:
+        f = window.form
+        f.tabs.setCurrentWidget(f.resultsTab)
+        f.filterEdit.setText("offer")
+        f.resultsView.selectRow(0)
+        QTimer.singleShot(500, lambda: (save("screenshot-results.png"), app.quit()))
+
+    window.backend_exited.connect(finished)
+    QTimer.singleShot(int(args.after * 1000), mid_run)
     app.exec()
+    window.close()
 
 
 if __name__ == "__main__":

@@ -269,12 +269,25 @@ def test_prescan_counts_an_empty_file_as_skipped(qtbot, window, tmp_path):
 
 def test_overview_history_and_help(qtbot, window, tmp_path):
     folder = tmp_path / "f"
-    total = small_folder(folder)
+    total = small_folder(folder) + 1
+    (folder / "contact.txt").write_text("Write to max.muster@firma.ch about the depot.\n")
     open_folder(qtbot, window, folder)
     run(qtbot, window)
     data = window.overview.data
     assert data["total"] == total and data["status"]["skipped"] == 2
-    assert data["kind"][".txt"] == 7
+    assert data["kind"][".txt"] == 8
+    # Only the file with evidence is flagged (the tiny model says yes at random), and the
+    # evidence is shown.
+    personal = window.overview.tables["personal"]
+    assert personal.rowCount() == 1 and personal.item(0, 0).text() == "contact.txt"
+    assert personal.item(0, 1).text() == "e-mail (line 1): ma***@firma.ch"
+    window.form.filterEdit.setText("contact")
+    window.form.resultsView.selectRow(0)
+    fields = window.form.detailFields
+    row = next(r for r in range(fields.rowCount()) if fields.item(r, 0).text() == "contains personal data")
+    assert fields.item(row, 1).text() == "yes: e-mail (line 1): ma***@firma.ch"
+    assert fields.item(row, 2).text() == "evidence"
+    window.form.filterEdit.setText("")
     largest = window.overview.tables["largest"]
     assert largest.rowCount() == min(10, total) and not largest.item(0, 0).text().startswith("/")
     index = window.overview.labels["status"].index("skipped")

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from ..records import Document
+from .personal_data import find_personal_data
 from .schema import AnalysisSchema
+
+FINDINGS = "personal_findings"  # the hint that carries the findings to the result
 
 
 def apply_evidence(data: dict, doc: Document, schema: AnalysisSchema) -> dict[str, str]:
@@ -18,7 +21,16 @@ def apply_evidence(data: dict, doc: Document, schema: AnalysisSchema) -> dict[st
     if hints.get("language"):
         data["language"] = hints["language"]
         decided["language"] = "evidence"
-    if hints.get("personal_data"):
-        data["contains_personal_data"] = True
+    # Personal data only with evidence: validated patterns found in the file. The
+    # model's own yes cites nothing it found, so it never raises the flag alone.
+    findings = [f.as_dict() for f in find_personal_data(doc.text)]
+    hints[FINDINGS] = findings
+    if "contains_personal_data" in data:
+        data["contains_personal_data"] = bool(findings)
         decided["contains_personal_data"] = "evidence"
     return decided
+
+
+def personal_evidence(doc: Document) -> list[dict] | None:
+    """The findings ``apply_evidence`` stored for ``doc`` (None when there were none)."""
+    return doc.hints.get(FINDINGS) or None

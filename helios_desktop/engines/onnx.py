@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from ..analysis import prompts
-from ..analysis.evidence import apply_evidence
+from ..analysis.evidence import apply_evidence, personal_evidence
 from ..analysis.schema import CATEGORIES, AnalysisSchema
 from ..records import AnalysisResult, Document, Reason, Status
 from .base import EngineError, Generation, is_oom
@@ -210,7 +210,8 @@ class ONNXInferenceEngine:
             return AnalysisResult(status=Status.FAILED, reason=Reason.BAD_OUTPUT,
                                   message=f"schema: {problem}", **base)
         decided = apply_evidence(data, doc, self.schema)
-        return AnalysisResult(status=Status.DONE, data=data, decided_by=decided, **base)
+        return AnalysisResult(status=Status.DONE, data=data, decided_by=decided,
+                              evidence=personal_evidence(doc), **base)
 
     # -- generation -------------------------------------------------------------------------
 

@@ -20,7 +20,7 @@ from ..analysis.schema import CATEGORIES
 from ..config import ConfigError, Settings, load_settings
 from ..engines.model_folder import model_note
 from ..folders import FolderError, Progress, check_folder, database_path
-from ..store.reader import LedgerReader
+from ..store.reader import LedgerReader, personal_evidence
 from .backend import BackendProcess, backend_command
 from .charts import ChartsPanel, RateWindow
 from .forms import form_class, style_sheet
@@ -113,10 +113,14 @@ class MainWindow(QMainWindow):
         view.selectionModel().currentRowChanged.connect(self._show_detail)
         self.model.modelReset.connect(self._results_changed)
         f.resultsSplitter.setStretchFactor(0, 3)
-        f.resultsSplitter.setStretchFactor(1, 1)
-        f.detailFields.horizontalHeader().setStretchLastSection(False)
-        f.detailFields.horizontalHeader().setSectionResizeMode(
-            1, QHeaderView.ResizeMode.Stretch)
+        f.resultsSplitter.setStretchFactor(1, 2)
+        f.detailFields.setMinimumHeight(150)
+        fields_header = f.detailFields.horizontalHeader()
+        fields_header.setStretchLastSection(False)
+        for col, mode in enumerate((QHeaderView.ResizeMode.ResizeToContents,
+                                    QHeaderView.ResizeMode.Stretch,
+                                    QHeaderView.ResizeMode.ResizeToContents)):
+            fields_header.setSectionResizeMode(col, mode)
         f.detailFields.verticalHeader().setVisible(False)
         f.statusCombo.addItems(["all statuses"] + STATUSES[1:])
         f.categoryCombo.addItems(["all categories", *CATEGORIES])
@@ -470,7 +474,7 @@ class MainWindow(QMainWindow):
         ready, why = self.engine_ready()
         can = bool(self.folder) and not running and ready and bool(
             self.preview and self.preview["files"] > 0)
-        unfinished = self._unfinished()
+        unfinished = None if running else self._unfinished()
         completed = any(r["status"] == "completed" for r in self.history)
         f.startButton.setText("Analyze changed files" if completed else "Start")
         f.startButton.setVisible(unfinished is None)
@@ -482,7 +486,7 @@ class MainWindow(QMainWindow):
         f.resumeButton.setEnabled(can and unfinished is not None)
         if unfinished is not None:
             f.resumeButton.setText(f"Resume ({unfinished['pending']:,} left)")
-        f.reanalyzeButton.setVisible(bool(self.history))
+        f.reanalyzeButton.setVisible(bool(self.history) and not running)
         f.reanalyzeButton.setEnabled(can and bool(self.history))
         f.stopButton.setEnabled(running and not self.backend.stop_deadline)
         f.actionStart.setEnabled(can)
@@ -729,6 +733,8 @@ class MainWindow(QMainWindow):
                 value = ", ".join(map(str, value))
             elif isinstance(value, dict):
                 value = json.dumps(value, ensure_ascii=False)
+            if key == "contains_personal_data" and info.get("evidence"):
+                value += ": " + personal_evidence(info["evidence"])
             rows.append((key.replace("_", " "), str(value), str(decided.get(key, ""))))
         if not rows and info["raw_output"]:
             rows.append(("raw model output", info["raw_output"][:400], ""))
@@ -744,6 +750,9 @@ class MainWindow(QMainWindow):
             lines += ["raw model output:", info["raw_output"]]
         if decided:
             lines.append("decided by: " + json.dumps(decided, ensure_ascii=False))
+        if info.get("evidence"):
+            lines.append("personal data evidence: " + json.dumps(info["evidence"],
+                                                                 ensure_ascii=False))
         f.detailText.setPlainText("\n".join(lines))
 
     def _open_selected(self, folder: bool) -> None:

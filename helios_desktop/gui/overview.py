@@ -43,7 +43,7 @@ class OverviewPanel(QWidget):
             self.plots[key] = plot
         row = QHBoxLayout()
         layout.addLayout(row, 2)
-        self.tables = {}
+        self.tables, self.boxes, self.titles = {}, {}, {}
         for key, title, headers in (
                 ("largest", "Largest files", ["File", "Size"]),
                 ("failed", "Failed files", ["File", "Reason"]),
@@ -58,7 +58,7 @@ class OverviewPanel(QWidget):
             table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
             inner.addWidget(table)
             row.addWidget(box)
-            self.tables[key] = table
+            self.tables[key], self.boxes[key], self.titles[key] = table, box, title
         self.data: dict | None = None
 
     def clear(self) -> None:
@@ -66,8 +66,9 @@ class OverviewPanel(QWidget):
         for key, plot in self.plots.items():
             plot.clear()
             self.labels[key] = []
-        for table in self.tables.values():
+        for key, table in self.tables.items():
             table.setRowCount(0)
+            self.boxes[key].setTitle(self.titles[key])
 
     def show_overview(self, data: dict, relative) -> None:
         """Draw ``LedgerReader.overview`` output; ``relative`` turns a path into its text."""
@@ -87,7 +88,7 @@ class OverviewPanel(QWidget):
             brushes = [pg.mkBrush(COLOURS.get(n, "#2f7be5")) for n in names]
             plot.addItem(pg.BarGraphItem(x0=0, y=list(range(len(names))), height=0.7,
                                          width=values, brushes=brushes))
-            plot.getAxis("left").setTicks([[(i, f"{n} ({counts[n]:,})")
+            plot.getAxis("left").setTicks([[(i, f"{_short(n)} ({counts[n]:,})")
                                             for i, n in enumerate(names)]])
             plot.setXRange(0, max(values) * 1.05, padding=0)
             plot.setYRange(-0.6, len(names) - 0.4, padding=0)
@@ -98,6 +99,8 @@ class OverviewPanel(QWidget):
 
     def _fill(self, key: str, rows: list[tuple[str, str]]) -> None:
         table = self.tables[key]
+        box = self.boxes[key]
+        box.setTitle(f"{self.titles[key]} ({len(rows):,})")
         table.setRowCount(len(rows))
         for r, cells in enumerate(rows):
             for c, text in enumerate(cells):
@@ -119,3 +122,7 @@ class OverviewPanel(QWidget):
             return
         point = plot.vb.mapSceneToView(event.scenePos())
         self.click_bar(key, int(round(point.y())))
+
+
+def _short(label: str, width: int = 18) -> str:
+    return label if len(label) <= width else label[: width - 1] + "…"

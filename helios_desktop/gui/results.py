@@ -151,7 +151,8 @@ class ResultsModel(QAbstractTableModel):
             return None
         return {"path": row["path"], "status": row["status"], "reason": row["reason"],
                 "message": row["message"], "result": row["result"],
-                "raw_output": row["raw_output"], "decided_by": row["decided_by"]}
+                "raw_output": row["raw_output"], "decided_by": row["decided_by"],
+                "evidence": row.get("evidence")}
 
 
 def _default_columns() -> list[Column]:

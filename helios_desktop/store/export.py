@@ -15,7 +15,7 @@ from ..records import display_path
 
 COLUMNS = ["run_id", "path", "status", "reason", "message", "size", "summary", "category",
            "language", "keywords", "contains_personal_data", "prompt_tokens",
-           "generated_tokens", "inference_seconds", "decided_by"]
+           "generated_tokens", "inference_seconds", "decided_by", "personal_data_evidence"]
 FORMATS = ("csv", "jsonl")
 _DANGEROUS = ("=", "+", "-", "@", "\t", "\r", "\n")
 
@@ -31,6 +31,7 @@ def _record(row: dict) -> dict:
     record["path"] = display_path(path)
     for name in ("keywords", "decided_by"):
         record[name] = json.loads(row[name]) if row.get(name) else None
+    record["personal_data_evidence"] = json.loads(row["evidence"]) if row.get("evidence") else None
     if row.get("contains_personal_data") is not None:
         record["contains_personal_data"] = bool(row["contains_personal_data"])
     return record

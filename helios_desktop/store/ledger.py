@@ -19,7 +19,16 @@ from pathlib import Path
 
 from ..records import AnalysisResult, FileTask, Reason, Status
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+
+# The search index: one row per result (rowid = files.id), the path relative to the
+# run's folder. Kept by this writer in the same transactions as the results.
+_FTS_ROW = """SELECT f.id,
+       CASE WHEN substr(f.path, 1, length(r.folder)) = r.folder
+            THEN CAST(substr(f.path, length(r.folder) + 2) AS TEXT) ELSE CAST(f.path AS TEXT) END,
+       coalesce(a.summary, ''), coalesce(a.keywords, ''), coalesce(a.category, '')
+FROM files f JOIN runs r ON r.id = f.run_id JOIN analysis_results a ON a.file_id = f.id"""
+_FTS_INSERT = "INSERT INTO results_fts (rowid, path, summary, keywords, category) "
 
 _MIGRATIONS: dict[int, str] = {
     1: """
@@ -77,6 +86,12 @@ _MIGRATIONS: dict[int, str] = {
     """,
     2: """
     ALTER TABLE runs ADD COLUMN reused INTEGER NOT NULL DEFAULT 0;
+    """,
+    3: f"""
+    ALTER TABLE analysis_results ADD COLUMN evidence TEXT;
+    CREATE VIRTUAL TABLE results_fts USING fts5(path, summary, keywords, category,
+        tokenize = 'unicode61 remove_diacritics 2');
+    {_FTS_INSERT} {_FTS_ROW};
     """,
 }
 
@@ -260,20 +275,27 @@ class Ledger:
                      AND p.status = 'done'""", args)
             before = self.conn.total_changes
             self.conn.executemany(
-                """INSERT OR IGNORE INTO analysis_results
+                """INSERT OR IGNORE INTO analysis_results (file_id, result, raw_output, summary,
+                          category, language, keywords, contains_personal_data, decided_by,
+                          evidence)
                    SELECT f.id, a.result, a.raw_output, a.summary, a.category, a.language,
-                          a.keywords, a.contains_personal_data, a.decided_by
+                          a.keywords, a.contains_personal_data, a.decided_by, a.evidence
                    FROM files f JOIN files p ON p.run_id = ? AND p.path = f.path
                    JOIN analysis_results a ON a.file_id = p.id
                    WHERE f.run_id = ? AND f.path = ? AND f.status = 'done'""", args)
             reused = self.conn.total_changes - before
+            self.conn.executemany(
+                f"{_FTS_INSERT} {_FTS_ROW} WHERE f.run_id = ? AND f.path = ? AND f.status = 'done' "
+                "AND f.id NOT IN (SELECT rowid FROM results_fts WHERE rowid = f.id)",
+                [(run_id, p) for p in paths])
             self.conn.execute("UPDATE runs SET reused = reused + ? WHERE id = ?", (reused, run_id))
         return reused
 
     def drop_stale_results(self, run_id: int) -> None:
+        stale = "SELECT id FROM files WHERE run_id = ? AND status IN ('pending', 'skipped')"
         with self.transaction():
-            self.conn.execute("""DELETE FROM analysis_results WHERE file_id IN
-                (SELECT id FROM files WHERE run_id = ? AND status IN ('pending', 'skipped'))""",
+            self.conn.execute(f"DELETE FROM results_fts WHERE rowid IN ({stale})", (run_id,))
+            self.conn.execute(f"DELETE FROM analysis_results WHERE file_id IN ({stale})",
                               (run_id,))
 
     # -- work ------------------------------------------------------------------------------
@@ -341,7 +363,8 @@ class Ledger:
                     _str(d.get("language")),
                     json.dumps(kw, ensure_ascii=False) if kw is not None else None,
                     None if pd is None else int(bool(pd)),
-                    json.dumps(r.decided_by) if r.decided_by else None))
+                    json.dumps(r.decided_by) if r.decided_by else None,
+                    json.dumps(r.evidence, ensure_ascii=False) if r.evidence else None))
             else:
                 drop.append((file_id,))
         with self.transaction():
@@ -350,8 +373,14 @@ class Ledger:
                 "inference_seconds=?, updated_at=?, worker=NULL, size=coalesce(?, size), "
                 "mtime_ns=coalesce(?, mtime_ns) WHERE id=?", file_rows)
             self.conn.executemany(
-                "INSERT OR REPLACE INTO analysis_results VALUES (?,?,?,?,?,?,?,?,?)", result_rows)
+                "INSERT OR REPLACE INTO analysis_results (file_id, result, raw_output, summary, "
+                "category, language, keywords, contains_personal_data, decided_by, evidence) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?)", result_rows)
             self.conn.executemany("DELETE FROM analysis_results WHERE file_id=?", drop)
+            ids = [(row[-1],) for row in file_rows]
+            self.conn.executemany("DELETE FROM results_fts WHERE rowid = ?", ids)
+            self.conn.executemany(f"{_FTS_INSERT} {_FTS_ROW} WHERE f.id = ?",
+                                  [(row[0],) for row in result_rows])
 
     def record_batch_metrics(self, run_id: int, scope: str, batch_size: int, files: int,
                              seconds: float, prompt_tokens: int, generated_tokens: int) -> None:
@@ -430,7 +459,7 @@ def iter_rows(conn: sqlite3.Connection, run_id: int | None = None) -> Iterator[d
         """SELECT f.run_id, f.path, f.size, f.status, f.reason, f.message, f.attempts,
                   f.prompt_tokens, f.generated_tokens, f.inference_seconds,
                   a.summary, a.category, a.language, a.keywords, a.contains_personal_data,
-                  a.result, a.raw_output, a.decided_by
+                  a.result, a.raw_output, a.decided_by, a.evidence
            FROM files f LEFT JOIN analysis_results a ON a.file_id = f.id
            WHERE f.run_id = ? ORDER BY f.id""", (run_id,))
     names = [d[0] for d in cur.description]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -39,6 +40,7 @@ _BUILTIN_COLUMNS = [
 ]
 _NUMERIC = {"tokens", "seconds", "contains_personal_data"}
 _DETAIL = "f.message, a.result, a.raw_output, a.decided_by, f.id"
+_SEARCH_TOKEN = re.compile(r"\w+", re.UNICODE)
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,15 @@ class LedgerReader:
             return conn.execute(sql, params).fetchall()
         except sqlite3.Error:
             return []  # not created yet, or mid-migration: the next read will do
+
+    def _has_search(self) -> bool:
+        """Whether the database has the search index (schema 3 and later)."""
+        return bool(self._all("SELECT 1 FROM sqlite_master WHERE name = 'results_fts'"))
+
+    def _evidence_expr(self) -> str:
+        has = self._all("SELECT 1 FROM pragma_table_info('analysis_results') "
+                        "WHERE name = 'evidence'")
+        return "a.evidence" if has else "NULL"
 
     # -- runs ------------------------------------------------------------------------------
 
@@ -161,10 +172,16 @@ class LedgerReader:
             clauses.append("a.category = ?")
             params.append(query.category)
         if query.text:
-            like = f"%{query.text}%"
-            clauses.append("(CAST(f.path AS TEXT) LIKE ? OR a.summary LIKE ? OR a.keywords LIKE ? "
-                           "OR a.result LIKE ?)")
-            params += [like, like, like, like]
+            match = fts_query(query.text)
+            if match and self._has_search():
+                # Full-text search over the relative path, summary, keywords and category.
+                clauses.append("f.id IN (SELECT rowid FROM results_fts WHERE results_fts MATCH ?)")
+                params.append(match)
+            else:
+                like = f"%{query.text}%"
+                clauses.append("(CAST(f.path AS TEXT) LIKE ? OR a.summary LIKE ? "
+                               "OR a.keywords LIKE ? OR a.result LIKE ?)")
+                params += [like, like, like, like]
         return "WHERE " + " AND ".join(clauses), params
 
     def count(self, query: ResultQuery) -> int:
@@ -215,10 +232,10 @@ class LedgerReader:
                          self._all("SELECT path, reason, message FROM files WHERE run_id = ? "
                                    "AND status = 'failed' ORDER BY id LIMIT 200", (run_id,))]
         personal = []
-        for p, result, decided in self._all(
-                f"SELECT f.path, a.result, a.decided_by {join} AND a.contains_personal_data = 1 "
-                "ORDER BY f.id LIMIT 500", (run_id,)):
-            personal.append((bytes(p), personal_evidence(_loads(result), _loads(decided))))
+        for p, evidence, decided in self._all(
+                f"SELECT f.path, {self._evidence_expr()}, a.decided_by {join} "
+                "AND a.contains_personal_data = 1 ORDER BY f.id LIMIT 500", (run_id,)):
+            personal.append((bytes(p), personal_evidence(_loads(evidence), _loads(decided))))
         out["personal"] = personal
         return out
 
@@ -237,41 +254,52 @@ class LedgerReader:
                 expr = f"CAST({expr} AS TEXT) COLLATE NOCASE"
             order = f"{expr} {direction}, f.id"
         select = ", ".join(c.expr for c in columns)
-        rows = self._all(f"SELECT {select}, {_DETAIL} FROM files f LEFT JOIN analysis_results a "
+        rows = self._all(f"SELECT {select}, {_DETAIL}, {self._evidence_expr()} "
+                         "FROM files f LEFT JOIN analysis_results a "
                          f"ON a.file_id = f.id {where} ORDER BY {order} LIMIT ? OFFSET ?",
                          [*params, limit, offset])
         names = [c.name for c in columns] + ["message", "result", "raw_output", "decided_by",
-                                             "file_id"]
+                                             "file_id", "evidence"]
         out = []
         for values in rows:
             row = dict(zip(names, values))
             row["path"] = bytes(row["path"])
-            for key in ("result", "decided_by"):
+            for key in ("result", "decided_by", "evidence"):
                 row[key] = _loads(row[key])
             out.append(row)
         return out
 
 
-def personal_evidence(result: dict | None, decided_by: dict | None) -> str:
+def personal_evidence(evidence: list | None, decided_by: dict | None = None) -> str:
     """What flagged a file for personal data, as stored with its result."""
-    result = result or {}
-    for key in ("personal_data_evidence", "evidence"):
-        found = result.get(key)
-        if found:
-            if isinstance(found, list):
-                return "; ".join(_evidence_item(e) for e in found)
-            return _evidence_item(found)
-    who = (decided_by or {}).get("contains_personal_data")
-    return f"{who} (no stored evidence)" if who else "model answer (no stored evidence)"
+    if evidence:
+        return "; ".join(_evidence_item(e) for e in evidence)
+    who = (decided_by or {}).get("contains_personal_data") or "model"
+    return f"{who} answer, no stored evidence"
 
 
 def _evidence_item(item) -> str:
     if isinstance(item, dict):
-        kind = item.get("kind") or item.get("pattern") or item.get("type") or "match"
-        where = f" line {item['line']}" if item.get("line") else ""
-        sample = item.get("sample") or item.get("match") or item.get("text") or ""
-        return f"{kind}{where}" + (f": {sample}" if sample else "")
+        where = f" (line {item['line']})" if item.get("line") else ""
+        return f"{item.get('kind', 'match')}{where}: {item.get('sample', '')}"
     return str(item)
+
+
+def fts_query(text: str) -> str:
+    """A person's words as an FTS5 query: every word must match, each as a prefix."""
+    words = _SEARCH_TOKEN.findall(text)
+    return " ".join(f'"{w}"*' for w in words)
+
+
+def search(db, text: str, run_id: int | None = None) -> tuple[int, list[dict]]:
+    """`helios search`: the match count and the matching rows of a run (default latest)."""
+    reader = LedgerReader(db)
+    try:
+        query = ResultQuery(run_id=run_id or reader.latest_run(), text=text)
+        columns = reader.columns(query.run_id)
+        return reader.count(query), reader.page(query, columns, 0, 10_000)
+    finally:
+        reader.close()
 
 
 def _loads(text):
