@@ -7,6 +7,7 @@ from pathlib import Path
 import platformdirs
 
 APP = "helios"
+DEFAULT_MODEL_NAME = "gemma-3-270m-int4-cpu"  # the embedded default, built once per user
 
 
 def data_dir() -> Path:
@@ -26,6 +27,4 @@ def models_dir() -> Path:
 
 
 def default_model() -> Path:
-    from .engines.build import DEFAULT_MODEL_NAME
-
     return models_dir() / DEFAULT_MODEL_NAME

