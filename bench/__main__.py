@@ -193,7 +193,7 @@ def cmd_scan(args) -> None:
 
 def cmd_ledger(args) -> None:
     from helios_desktop.store.ledger import Ledger
-    from helios_desktop.records import AnalysisResult, FileTask, Status
+    from helios_desktop.records import AnalysisResult, FileTask, ScanChunk, Status
 
     rates = []
     data = {"summary": "A quarterly report on revenue and costs in the north region.",
@@ -206,7 +206,7 @@ def cmd_ledger(args) -> None:
             tasks = [FileTask(f"/bench/dir{i % 100}/file{i}.txt".encode(), 4096, i)
                      for i in range(args.results)]
             for i in range(0, len(tasks), 512):
-                ledger.add_discovered(run, tasks[i:i + 512])
+                ledger.add_discovered(run, ScanChunk(tasks=tasks[i:i + 512]))
             leases = []
             while True:
                 got = ledger.lease(run, 1024)
@@ -215,7 +215,7 @@ def cmd_ledger(args) -> None:
                 leases += got
             started = time.perf_counter()
             for i in range(0, len(leases), args.batch):
-                ledger.record([(l.file_id, AnalysisResult(l.task.path, Status.DONE, data=data,
+                ledger.record([(l.file_id, AnalysisResult(l.path, Status.DONE, data=data,
                                                           raw_output=json.dumps(data),
                                                           prompt_tokens=400, generated_tokens=60,
                                                           inference_seconds=0.01,

@@ -46,19 +46,58 @@ def display_path(path: bytes) -> str:
     return path.decode("utf-8", errors="backslashreplace")
 
 
+UNKNOWN = -1  # size or mtime not read at scan time; the reader's fstat fills them in
+
+
 @dataclass(slots=True)
 class FileTask:
-    """One file found by the scanner, before or after its text was read."""
+    """A file, the one form it has from the scanner to the worker.
+
+    The scanner makes it (with ``skip`` set when it cannot be analyzed); the ledger
+    hands it out with its row id and attempts when it is leased; it crosses the
+    worker's pipe as is, and the worker reads it. Results come back by ``file_id``.
+    """
 
     path: bytes
     size: int
     mtime_ns: int
     skip: Reason | None = None
     detail: str = ""
+    file_id: int = 0     # the ledger row, once stored
+    attempts: int = 0    # worker deaths it was in flight at
 
     @property
     def display(self) -> str:
         return display_path(self.path)
+
+
+@dataclass(slots=True)
+class ScanChunk:
+    """What one stretch of the walk found.
+
+    ``paths`` are regular files found from the directory entry alone (no stat: size and
+    mtime are UNKNOWN until the reader's fstat); building an object for each of them
+    would cost a third of the walk. ``tasks`` are all other entries: stat'ed files and
+    entries skipped with a reason.
+    """
+
+    paths: list[bytes] = field(default_factory=list)
+    tasks: list[FileTask] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.paths) + len(self.tasks)
+
+    def __iter__(self):
+        for path in self.paths:
+            yield FileTask(path, UNKNOWN, UNKNOWN)
+        yield from self.tasks
+
+    def all_paths(self) -> list[bytes]:
+        return self.paths + [t.path for t in self.tasks]
+
+    @property
+    def skipped(self) -> int:
+        return sum(1 for t in self.tasks if t.skip)
 
 
 @dataclass(slots=True)

@@ -3,7 +3,7 @@
 import pytest
 
 from helios_desktop.backend.dispatch import DispatchPolicy
-from helios_desktop.records import AnalysisResult, Reason, Status
+from helios_desktop.records import AnalysisResult, Reason, ScanChunk, Status
 from helios_desktop.store.ledger import Ledger
 
 
@@ -24,7 +24,7 @@ def ledger(tmp_path):
 
 def make_run(ledger, n):
     run_id = ledger.start_run(b"/f", "m", "cpu", {})
-    ledger.add_discovered(run_id, [f"/f/{i:03d}".encode() for i in range(n)])
+    ledger.add_discovered(run_id, ScanChunk(paths=[f"/f/{i:03d}".encode() for i in range(n)]))
     return run_id
 
 

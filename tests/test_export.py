@@ -8,7 +8,7 @@ import sqlite3
 
 from helios_desktop.store.export import neutralise
 from helios_desktop.store.ledger import Ledger
-from helios_desktop.records import AnalysisResult, FileTask, Reason, Status
+from helios_desktop.records import AnalysisResult, FileTask, Reason, ScanChunk, Status
 
 from conftest import helios
 
@@ -20,9 +20,9 @@ def _db(path):
     run = ledger.start_run(b"/data", "m", "cpu", {})
     tasks = [FileTask(BAD, 10, 1), FileTask(b"/data/formula.csv", 5, 1),
              FileTask(b"/data/x.bin", 5, 1, Reason.BINARY, "NUL byte")]
-    ledger.add_discovered(run, tasks)
+    ledger.add_discovered(run, ScanChunk(tasks=tasks))
     leases = ledger.lease(run, 10)
-    ids = {lease.task.path: lease.file_id for lease in leases}
+    ids = {task.path: task.file_id for task in leases}
     ledger.record([
         (ids[BAD], AnalysisResult(BAD, Status.DONE, data={
             "summary": "=HYPERLINK(\"http://evil\")", "category": "other", "language": "English",

@@ -3,7 +3,7 @@
 import pathlib
 import re
 
-from helios_desktop.records import AnalysisResult, Status
+from helios_desktop.records import AnalysisResult, ScanChunk, Status
 from helios_desktop.store.ledger import Ledger
 from helios_desktop.store.reader import LedgerReader, ResultQuery
 
@@ -14,9 +14,9 @@ def fill(db, results, folder=b"/f"):
     ledger = Ledger(db)
     run_id = ledger.start_run(folder, "m", "cpu", {})
     paths = [p for p, _ in results]
-    ledger.add_discovered(run_id, paths)
+    ledger.add_discovered(run_id, ScanChunk(paths=paths))
     leases = ledger.lease(run_id, len(paths))
-    by_path = {l.task.path: l.file_id for l in leases}
+    by_path = {task.path: task.file_id for task in leases}
     ledger.record([(by_path[p], AnalysisResult(p, Status.DONE, data=data)) for p, data in results])
     return ledger, run_id
 

@@ -19,7 +19,7 @@ from helios_desktop.backend.events import parse_event
 from helios_desktop.backend.metrics import Metrics, MetricsServer
 from helios_desktop.backend.starts import StartPolicy
 from helios_desktop.config import ConfigError, load_settings
-from helios_desktop.records import FileTask, Reason
+from helios_desktop.records import FileTask, Reason, ScanChunk
 from helios_desktop.scan.globs import GlobFilter
 from helios_desktop.scan.reader import Skip, read_document
 from helios_desktop.store.ledger import DiskFull, Ledger
@@ -212,13 +212,14 @@ def test_a_full_database_raises_disk_full(tmp_path):
     ledger.conn.execute(f"PRAGMA max_page_count = {pages + 2}")
     with pytest.raises(DiskFull) as info:
         for i in range(100):
-            ledger.add_discovered(run, [FileTask(b"/f/%d-%s" % (i, b"x" * 4000), 1, 1)])
+            ledger.add_discovered(
+                run, ScanChunk(tasks=[FileTask(b"/f/%d-%s" % (i, b"x" * 4000), 1, 1)]))
             ledger.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     assert str(info.value) == (f"the disk holding {tmp_path / 'h.db'} is full: "
                                "free space and run again to resume")
     assert not ledger.conn.in_transaction
     ledger.conn.execute(f"PRAGMA max_page_count = {pages + 1000}")  # space again
-    ledger.add_discovered(run, [FileTask(b"/f/after", 1, 1)])
+    ledger.add_discovered(run, ScanChunk(tasks=[FileTask(b"/f/after", 1, 1)]))
     assert ledger.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     ledger.close()
 

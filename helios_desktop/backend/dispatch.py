@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 from ..records import AnalysisResult, Status
 from ..store.ledger import Ledger
-from .messages import Batch, WorkItem
+from .messages import Batch
 
 DEPTH = 2
 MAX_ATTEMPTS = 3
@@ -111,9 +111,8 @@ class DispatchPolicy:
             self._batch_ids += 1
             if leases[0].attempts:
                 slot.suspect_batch = self._batch_ids
-            batch = Batch(self._batch_ids, [WorkItem(l.file_id, l.task.path, l.task.size,
-                                                     l.task.mtime_ns) for l in leases])
-            slot.in_flight[batch.batch_id] = [l.file_id for l in leases]
+            batch = Batch(self._batch_ids, leases)
+            slot.in_flight[batch.batch_id] = [task.file_id for task in leases]
             batches.append(batch)
         return batches
 

@@ -10,17 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..engines.model_folder import ModelFolder
-from ..records import AnalysisResult
+from ..records import AnalysisResult, FileTask
 
 VERSION = 1
-
-
-@dataclass(slots=True)
-class WorkItem:
-    file_id: int
-    path: bytes
-    size: int
-    mtime_ns: int
 
 
 # supervisor -> worker
@@ -28,7 +20,7 @@ class WorkItem:
 @dataclass(slots=True)
 class Batch:
     batch_id: int
-    items: list[WorkItem]
+    items: list[FileTask]   # leased: each carries its ledger file_id
     v: int = VERSION
 
 

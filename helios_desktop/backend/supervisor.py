@@ -29,7 +29,7 @@ from .messages import (VERSION, BatchDone, BatchResized, EngineSpec, Heartbeat, 
                        WorkerFailed, WorkerState)
 from .metrics import Metrics, MetricsServer
 from .starts import StartPolicy
-from ..records import Status, display_path
+from ..records import ScanChunk, Status, display_path
 from ..scan.scanner import AsyncFileScanner
 from .worker import worker_main
 
@@ -478,15 +478,14 @@ class HeliosOrchestrator:
         self._poke()
         return scanner.stats.excluded
 
-    def _flush(self, run_id: int, tasks: list, previous: int | None) -> None:
-        self.ledger.add_discovered(run_id, tasks)
-        self.metrics.files_discovered.inc(len(tasks))
-        skipped = sum(1 for t in tasks if type(t) is not bytes and t.skip)
+    def _flush(self, run_id: int, chunk: ScanChunk, previous: int | None) -> None:
+        self.ledger.add_discovered(run_id, chunk)
+        self.metrics.files_discovered.inc(len(chunk))
+        skipped = chunk.skipped
         if skipped:
             self.metrics.files_processed.labels("skipped").inc(skipped)
         if previous is not None:
-            self._reused += self.ledger.reuse_unchanged(
-                run_id, previous, [t if type(t) is bytes else t.path for t in tasks])
+            self._reused += self.ledger.reuse_unchanged(run_id, previous, chunk.all_paths())
         self._poke()
 
     async def _dispatch(self, run_id: int) -> None:

@@ -19,7 +19,7 @@ from multiprocessing.connection import Connection
 
 from ..scan.reader import Skip, read_document
 from .messages import (Batch, BatchDone, BatchResized, EngineSpec, Heartbeat, Shutdown,
-                       WorkerFailed, WorkerState, WorkItem)
+                       WorkerFailed, WorkerState)
 from ..records import AnalysisResult, FileTask, Reason, Status
 
 log = logging.getLogger("helios.worker")
@@ -33,31 +33,30 @@ class WorkerCore:
         self.max_file_size = max_file_size
         self.hooks = test_hooks or {}
 
-    def process(self, items: list[WorkItem]) -> list[tuple[int, AnalysisResult]]:
+    def process(self, items: list[FileTask]) -> list[tuple[int, AnalysisResult]]:
         outcomes: dict[int, AnalysisResult] = {}
         docs, doc_ids = [], []
-        for item in items:
-            task = FileTask(item.path, item.size, item.mtime_ns)
+        for task in items:
             try:
                 doc = read_document(task, self.max_file_size)
             except Skip as skip:
-                outcomes[item.file_id] = AnalysisResult(item.path, Status.SKIPPED,
+                outcomes[task.file_id] = AnalysisResult(task.path, Status.SKIPPED,
                                                         reason=skip.reason, message=skip.detail,
                                                         size=skip.size, mtime_ns=skip.mtime_ns)
                 continue
             except Exception as exc:  # a reader bug must not stop the batch
-                outcomes[item.file_id] = AnalysisResult(item.path, Status.SKIPPED,
+                outcomes[task.file_id] = AnalysisResult(task.path, Status.SKIPPED,
                                                         reason=Reason.READ_ERROR,
                                                         message=f"{exc.__class__.__name__}: {exc}")
                 continue
             self._test_hooks(doc.text)
             docs.append(doc)
-            doc_ids.append(item.file_id)
+            doc_ids.append(task.file_id)
         if docs:
             for file_id, doc, result in zip(doc_ids, docs, self.engine.analyze(docs)):
                 result.size, result.mtime_ns = doc.size, doc.mtime_ns
                 outcomes[file_id] = result
-        return [(item.file_id, outcomes[item.file_id]) for item in items]
+        return [(task.file_id, outcomes[task.file_id]) for task in items]
 
     def _test_hooks(self, text: str) -> None:
         """Fault injection for the supervisor's tests (HELIOS_TEST_HOOKS); off in real runs."""

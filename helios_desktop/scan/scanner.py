@@ -19,15 +19,9 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from .globs import GlobFilter
-from ..records import FileTask, Reason
+from ..records import UNKNOWN, FileTask, Reason, ScanChunk
 
 CHUNK = 512
-UNKNOWN = -1  # size/mtime not read at scan time; the reader's fstat fills them in
-
-
-def as_task(entry: FileTask | bytes) -> FileTask:
-    """A chunk entry as a FileTask (a bare path is a regular file of unknown size)."""
-    return FileTask(entry, UNKNOWN, UNKNOWN) if isinstance(entry, bytes) else entry
 
 
 @dataclass
@@ -65,14 +59,10 @@ class AsyncFileScanner:
         """Stop the walk; a consumer waiting in ``chunks()`` ends promptly."""
         self._cancelled.set()
 
-    async def chunks(self) -> AsyncIterator[list[FileTask | bytes]]:
-        """The walk in chunks of up to CHUNK entries (what the supervisor consumes).
-
-        An entry is a FileTask, or, on the hot path (a regular file found without a
-        stat), just its path as bytes: building an object per file costs a third of the
-        walk. ``as_task`` turns either into a FileTask."""
+    async def chunks(self) -> AsyncIterator[ScanChunk]:
+        """The walk in chunks of up to CHUNK entries (what the supervisor consumes)."""
         loop = asyncio.get_running_loop()
-        queue: asyncio.Queue[list[FileTask] | BaseException | None] = asyncio.Queue(self._queue_chunks)
+        queue: asyncio.Queue[ScanChunk | BaseException | None] = asyncio.Queue(self._queue_chunks)
 
         def put(item) -> None:
             if self._cancelled.is_set():
@@ -121,8 +111,8 @@ class AsyncFileScanner:
 
     async def __aiter__(self) -> AsyncIterator[FileTask]:
         async for chunk in self.chunks():
-            for entry in chunk:
-                yield as_task(entry)
+            for task in chunk:
+                yield task
 
     # -- the walk (runs in the thread) ------------------------------------------------
 
@@ -136,7 +126,8 @@ class AsyncFileScanner:
             (self.root, ((st.st_dev, st.st_ino),))]
         # The hot path: a regular file found from d_type alone, no stat, no glob match.
         fast = self._all_files and not self.stat_files
-        chunk: list[FileTask] = []
+        chunk = ScanChunk()
+        paths, tasks = chunk.paths, chunk.tasks
         while stack:
             if self._cancelled.is_set():
                 return
@@ -147,30 +138,31 @@ class AsyncFileScanner:
                     subfolders = []
                     for entry in it:
                         if fast and entry.is_file(follow_symlinks=False):
-                            chunk.append(entry.path)  # a bare path: see chunks()
+                            paths.append(entry.path)  # no object per file: see ScanChunk
                             self.stats.files += 1
                         else:
                             task, sub = self._entry(entry, ancestors)
                             if task is not None:
-                                chunk.append(task)
+                                tasks.append(task)
                             if sub is not None:
                                 subfolders.append(sub)
-                        if len(chunk) >= CHUNK:
+                        if len(paths) + len(tasks) >= CHUNK:
                             yield chunk
-                            chunk = []
+                            chunk = ScanChunk()
+                            paths, tasks = chunk.paths, chunk.tasks
             except PermissionError as exc:
-                chunk.append(FileTask(folder, 0, 0, Reason.PERMISSION,
+                tasks.append(FileTask(folder, 0, 0, Reason.PERMISSION,
                                       f"folder cannot be listed: {exc.strerror}"))
                 continue
             except FileNotFoundError:
-                chunk.append(FileTask(folder, 0, 0, Reason.VANISHED, "folder vanished during the scan"))
+                tasks.append(FileTask(folder, 0, 0, Reason.VANISHED, "folder vanished during the scan"))
                 continue
             except OSError as exc:
-                chunk.append(FileTask(folder, 0, 0, Reason.READ_ERROR, f"folder cannot be listed: {exc}"))
+                tasks.append(FileTask(folder, 0, 0, Reason.READ_ERROR, f"folder cannot be listed: {exc}"))
                 continue
             subfolders.sort()
             stack.extend(reversed(subfolders))
-        if chunk:
+        if len(chunk):
             yield chunk
 
     def _entry(self, entry: os.DirEntry, ancestors):

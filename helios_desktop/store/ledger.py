@@ -14,10 +14,9 @@ import os
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
-from ..records import AnalysisResult, FileTask, Reason, Status
+from ..records import AnalysisResult, FileTask, Reason, ScanChunk, Status
 
 SCHEMA_VERSION = 3
 
@@ -119,13 +118,6 @@ def _is_full(exc: BaseException) -> bool:
     return isinstance(exc, sqlite3.Error) and (
         getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
         or "database or disk is full" in str(exc))
-
-
-@dataclass
-class Lease:
-    file_id: int
-    task: FileTask
-    attempts: int
 
 
 def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
@@ -239,16 +231,14 @@ class Ledger:
 
     # -- discovery ---------------------------------------------------------------------
 
-    def add_discovered(self, run_id: int, tasks: Iterable[FileTask | bytes]) -> None:
-        """Upsert scanned files (FileTasks, or bare paths of regular files not yet
-        stat'ed). Unchanged finished files keep their outcome; changed ones go back to
-        pending (their old result is dropped)."""
+    def add_discovered(self, run_id: int, chunk: ScanChunk) -> None:
+        """Upsert scanned files. Unchanged finished files keep their outcome; changed ones
+        go back to pending (their old result is dropped)."""
         now = time.time()
         pending = Status.PENDING.value
-        rows = [(run_id, t, -1, -1, pending, None, None, now) if type(t) is bytes else
-                (run_id, t.path, t.size, t.mtime_ns,
-                 Status.SKIPPED.value if t.skip else pending,
-                 t.skip.value if t.skip else None, t.detail or None, now) for t in tasks]
+        rows = [(run_id, p, -1, -1, pending, None, None, now) for p in chunk.paths]
+        rows += [(run_id, t.path, t.size, t.mtime_ns, Status.SKIPPED.value if t.skip else pending,
+                  t.skip.value if t.skip else None, t.detail or None, now) for t in chunk.tasks]
         with self.transaction():
             self.conn.executemany(
                 """INSERT INTO files (run_id, path, size, mtime_ns, status, reason, message, updated_at)
@@ -301,7 +291,7 @@ class Ledger:
     # -- work ------------------------------------------------------------------------------
 
     def lease(self, run_id: int, limit: int, worker: int = 0, *,
-              suspects: bool = True) -> list[Lease]:
+              suspects: bool = True) -> list[FileTask]:
         """Lease up to ``limit`` pending files to ``worker``. A suspect (a file that was in
         flight when a worker died, attempts > 0) is leased alone, and only when
         ``suspects`` is true (the worker has nothing else in flight), so a poison file
@@ -320,7 +310,7 @@ class Ledger:
                     (run_id, limit)).fetchall()
             self.conn.executemany("UPDATE files SET status='leased', worker=? WHERE id=?",
                                   [(worker, r[0]) for r in rows])
-        return [Lease(r[0], FileTask(bytes(r[1]), r[2], r[3]), r[4]) for r in rows]
+        return [FileTask(bytes(r[1]), r[2], r[3], file_id=r[0], attempts=r[4]) for r in rows]
 
     def release_worker(self, run_id: int, worker: int, max_attempts: int) -> list[bytes]:
         """A worker died: its leased files go back to pending with one more attempt; those
