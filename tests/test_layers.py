@@ -10,8 +10,8 @@ import pathlib
 PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "helios_desktop"
 
 LAYERS = {
-    0: {"records", "paths", "logs", "resources", "config", "folders"},
-    1: {"scan", "analysis", "store"},
+    0: {"records", "paths", "logs", "resources", "folders"},
+    1: {"scan", "analysis", "store", "config"},   # config checks globs with scan
     2: {"engines"},
     3: {"backend"},
     4: {"gui", "cli", "__main__"},
