@@ -30,6 +30,7 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=400)
     parser.add_argument("--after", type=float, default=8.0, help="seconds into the run")
     parser.add_argument("--docs", default=str(REPO / "docs"))
+    parser.add_argument("--size", default="1280x860", help="window size, WIDTHxHEIGHT")
     args = parser.parse_args()
 
     import os
@@ -54,7 +55,7 @@ def main() -> None:
 
     docs = Path(args.docs)
     window = MainWindow()
-    window.resize(1280, 860)
+    window.resize(*map(int, args.size.split("x")))
     window.show()
     window.folder_ready.connect(lambda _r: window.start_run())
     window.set_folder(str(folder))

@@ -294,6 +294,16 @@ def test_overview_history_and_help(qtbot, window, tmp_path):
     window.overview.click_bar("status", index)
     assert window.form.tabs.currentWidget() is window.form.resultsTab
     assert window.model.rowCount() == 2
+    window.form.statusCombo.setCurrentIndex(0)
+    window.overview.click_bar("kind", window.overview.labels["kind"].index(".bin"))
+    assert window.model.rowCount() == 1 and window.form.extraFilterButton.text().startswith(
+        "extension: .bin")
+    window.form.extraFilterButton.click()
+    assert window.model.rowCount() == total and window.form.extraFilterButton.isHidden()
+    language = window.overview.labels["language"][0]
+    window.overview.click_bar("language", 0)
+    assert window.model.rowCount() == data["language"][language]
+    window.form.extraFilterButton.click()
     assert window.form.historyTable.rowCount() == 1
     assert "tiny-llama" in window.about_text() and "Gemma" in window.about_text()
     assert "F5" in window.shortcuts_text() and "Esc" in window.shortcuts_text()

@@ -9,6 +9,7 @@ from ..backend.events import EventError, parse_event
 from .qt import QObject, QProcess, QTimer, pyqtSignal
 
 STOP_GRACE_MS = 15000  # after the `stop` line, SIGTERM if it has not exited
+STOP_WAIT_S = 30       # the backend's own limit for the batches in flight (stop_timeout)
 
 
 def backend_command() -> list[str]:
@@ -64,7 +65,7 @@ class BackendProcess(QObject):
         if not self.running:
             return
         self.process.write(b"stop\n")
-        self.stop_deadline = time.monotonic() + STOP_GRACE_MS / 1000
+        self.stop_deadline = time.monotonic() + STOP_WAIT_S
         self._term_timer.start(STOP_GRACE_MS)
         self.stopping.emit()
 

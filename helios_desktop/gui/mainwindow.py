@@ -129,6 +129,8 @@ class MainWindow(QMainWindow):
         f.categoryCombo.currentIndexChanged.connect(self._apply_filters)
         f.openFileButton.clicked.connect(lambda: self._open_selected(folder=False))
         f.showFolderButton.clicked.connect(lambda: self._open_selected(folder=True))
+        self._extra_filter = ("", "")  # (language or extension, value) from the Overview
+        f.extraFilterButton.clicked.connect(self._clear_extra_filter)
         f.jsonButton.toggled.connect(f.detailText.setVisible)
         f.jsonButton.toggled.connect(
             lambda on: f.jsonButton.setText("Hide JSON" if on else "Show JSON"))
@@ -393,6 +395,9 @@ class MainWindow(QMainWindow):
             reader.close()
         latest = self.history[0] if self.history else None
         f = self.form
+        self._extra_filter = ("", "")  # an Overview click on another folder's bar
+        self.model.query = self.model.query.with_(language="", extension="")
+        f.extraFilterButton.setVisible(False)
         if latest is None:
             self.model.clear()
             f.lastRunLabel.setVisible(False)
@@ -534,8 +539,8 @@ class MainWindow(QMainWindow):
 
     def _stopping_tick(self) -> None:
         left = max(0, int(self.backend.stop_deadline - time.monotonic() + 0.999))
-        text = (f"Stopping: the workers finish the files in flight so nothing is lost; the "
-                f"backend is stopped by force in {left} s if they are not done.")
+        text = (f"Stopping: the workers finish the files in flight so nothing is lost; at most "
+                f"{left} s more, then they are stopped and their files wait for Resume.")
         self._status(text)
         self.form.rateLabel.setText(text)
 
@@ -676,17 +681,28 @@ class MainWindow(QMainWindow):
         f = self.form
         status = f.statusCombo.currentText() if f.statusCombo.currentIndex() > 0 else ""
         category = f.categoryCombo.currentText() if f.categoryCombo.currentIndex() > 0 else ""
-        self.model.set_filters(f.filterEdit.text(), status, category)
+        extra = self._extra_filter
+        self.model.set_filters(f.filterEdit.text(), status, category,
+                               language=extra[1] if extra[0] == "language" else "",
+                               extension=extra[1] if extra[0] == "extension" else "")
+        f.extraFilterButton.setVisible(bool(extra[0]))
+        f.extraFilterButton.setText(f"{extra[0]}: {extra[1]}  ✕" if extra[0] else "")
+
+    def _clear_extra_filter(self) -> None:
+        self._extra_filter = ("", "")
+        self._apply_filters()
 
     def filter_results(self, field: str, value: str) -> None:
-        """Show the Results tab filtered on one status or category (a click on a bar)."""
+        """Show the Results tab filtered on one status, category, language or extension
+        (a click on an Overview bar)."""
         f = self.form
         if field == "status":
             f.statusCombo.setCurrentText(value)
         elif field == "category":
             f.categoryCombo.setCurrentText(value)
         else:
-            f.filterEdit.setText(value)
+            self._extra_filter = (field, value)
+            self._apply_filters()
         f.tabs.setCurrentWidget(f.resultsTab)
 
     def _find(self) -> None:

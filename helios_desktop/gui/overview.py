@@ -14,13 +14,14 @@ from .qt import (QGroupBox, QHBoxLayout, QHeaderView, QTableWidget, QTableWidget
 CHARTS = (("status", "Status"), ("category", "Category"), ("language", "Language"),
           ("kind", "Kind (extension)"))
 # Which Results filter a bar of each chart sets.
-FILTER_FIELD = {"status": "status", "category": "category", "language": "text", "kind": "text"}
+FILTER_FIELD = {"status": "status", "category": "category", "language": "language",
+                "kind": "extension"}
 COLOURS = {"done": "#3a9a5b", "failed": "#d0453b", "skipped": "#a0a7b0", "pending": "#e0a030",
            "leased": "#e0a030"}
 
 
 class OverviewPanel(QWidget):
-    filter_requested = pyqtSignal(str, str)   # field ("status", "category", "text"), value
+    filter_requested = pyqtSignal(str, str)   # field (status, category, language, extension)
 
     def __init__(self, parent=None):
         super().__init__(parent)

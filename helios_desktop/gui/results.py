@@ -65,7 +65,7 @@ class ResultsModel(QAbstractTableModel):
     @property
     def filtered(self) -> bool:
         q = self.query
-        return bool(q.text or q.status or q.category)
+        return bool(q.text or q.status or q.category or q.language or q.extension)
 
     def relative(self, path: bytes) -> str:
         if self.root and path.startswith(self.root):
@@ -84,8 +84,10 @@ class ResultsModel(QAbstractTableModel):
                           if self.filtered else self._count)
         self.endResetModel()
 
-    def set_filters(self, text: str = "", status: str = "", category: str = "") -> None:
-        self.query = self.query.with_(text=text.strip(), status=status, category=category)
+    def set_filters(self, text: str = "", status: str = "", category: str = "",
+                    language: str = "", extension: str = "") -> None:
+        self.query = self.query.with_(text=text.strip(), status=status, category=category,
+                                      language=language, extension=extension)
         self.refresh()
 
     def _page(self, number: int) -> list[dict]:

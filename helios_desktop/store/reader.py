@@ -51,6 +51,8 @@ class ResultQuery:
     text: str = ""
     status: str = ""
     category: str = ""
+    language: str = ""          # the result's language, exactly
+    extension: str = ""         # ".txt": paths that end with it (any case)
     order_by: str = ""          # a column name; "" is the order files were found in
     descending: bool = False
 
@@ -171,6 +173,12 @@ class LedgerReader:
         if query.category:
             clauses.append("a.category = ?")
             params.append(query.category)
+        if query.language:
+            clauses.append("a.language = ?")
+            params.append(query.language)
+        if query.extension:
+            clauses.append("CAST(f.path AS TEXT) LIKE ? ESCAPE '\\'")
+            params.append("%" + query.extension.replace("%", "\\%").replace("_", "\\_"))
         if query.text:
             match = fts_query(query.text)
             if match and self._has_search():
