@@ -2,7 +2,7 @@
 
 import json
 
-from helios_desktop.records import AnalysisResult, Status
+from helios_desktop.records import AnalysisResult, ScanChunk, Status
 from helios_desktop.store.ledger import Ledger
 from helios_desktop.store.reader import LedgerReader, ResultQuery
 
@@ -26,8 +26,8 @@ def fill(db, folder=b"/data/share"):
         folder + b"/src/main.py": result("Entry point of the importer", ["importer"],
                                          "source_code"),
     }
-    ledger.add_discovered(run_id, list(files))
-    ids = {l.task.path: l.file_id for l in ledger.lease(run_id, 10)}
+    ledger.add_discovered(run_id, ScanChunk(paths=list(files)))
+    ids = {task.path: task.file_id for task in ledger.lease(run_id, 10)}
     ledger.record([(ids[p], AnalysisResult(p, Status.DONE, data=d, evidence=e))
                    for p, (d, e) in files.items()])
     ledger.finish_run(run_id, "completed", 0)
