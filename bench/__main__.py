@@ -6,7 +6,7 @@
     python -m bench scan [--entries N] [--repeat R]
     python -m bench ledger [--results N] [--repeat R]
     python -m bench run-50k [--files N] [--model DIR]
-    python -m bench gpu [--files 5000 50000] [--precision fp16|int4]   (CUDA machines)
+    python -m bench gpu [--corpus-sizes 5000] [--precision fp16|int4] [--sweep 16 64 ...] [--oom]   (CUDA)
     python -m bench chaos [--files N] [--worker-kills N] [--backend-kills M] [--stops S]
 
 Every timed figure is the median of ``--repeat`` runs, with the spread; ratios compare
@@ -373,10 +373,31 @@ def main() -> None:
     p.set_defaults(func=cmd_chaos)
     p = sub.add_parser("gpu")
     common(p, 5000, repeat=1)
-    p.add_argument("--corpus-sizes", type=int, nargs="+", default=[5000, 50000])
+    p.add_argument("--corpus-sizes", type=int, nargs="*", default=[5000],
+                   help="helios analyze of corpora of these sizes (none: skip)")
     p.add_argument("--precision", choices=["fp16", "int4"], default="fp16")
     p.add_argument("--model-dir", default=None, help="reuse a built 3B-shaped model")
-    p.set_defaults(func=cmd_gpu, provider="cuda", batch_size=64, max_output_tokens=96)
+    p.add_argument("--build-only", action="store_true")
+    p.add_argument("--sweep", type=int, nargs="*", default=[16, 64, 128, 256],
+                   help="batch sizes for the engine alone (none: skip)")
+    p.add_argument("--sweep-files", type=int, default=1024)
+    p.add_argument("--analyze-batch", type=int, default=None,
+                   help="max_batch_size for helios analyze (default: the sweep's best, "
+                        "else --batch-size)")
+    p.add_argument("--workers", type=int, default=1, help="worker processes for helios analyze")
+    p.add_argument("--kv-share", type=float, default=None,
+                   help="og.Engine KV cache share of free GPU memory, per worker (default: the model's)")
+    p.add_argument("--diagnose", action="store_true",
+                   help="where the time goes: preparation, og.Engine guided/unguided, prefill")
+    p.add_argument("--oom", action="store_true", help="also force a real out-of-memory")
+    p.add_argument("--oom-kv-share", type=float, default=0.8)
+    p.add_argument("--oom-mem-limit", type=float, default=None,
+                   help="cap the CUDA arena at this many GiB (for a --static model)")
+    p.add_argument("--static", action="store_true",
+                   help="build without paged attention (og.Generator static batches)")
+    p.add_argument("--oom-batch", type=int, default=256)
+    p.add_argument("--oom-files", type=int, default=1000)
+    p.set_defaults(func=cmd_gpu, provider="cuda", batch_size=256, max_output_tokens=160)
     args = parser.parse_args()
     args.func(args)
 

@@ -183,12 +183,20 @@ def test_oom_at_batch_size_one_fails_that_file_only(tiny_model):
     assert all(r.status == Status.FAILED and r.reason == Reason.OOM for r in results)
 
 
+def _no_cuda():
+    from helios_desktop.engines.devices import cuda_usable
+
+    return pytest.mark.skipif(cuda_usable()[0], reason="CUDA is usable here (see test_cuda.py)")
+
+
+@_no_cuda()
 def test_auto_provider_falls_back_to_cpu_and_says_why(caplog):
     with caplog.at_level(logging.WARNING, logger="helios.gpu"):
         assert resolve_provider("auto") == "cpu"
     assert any("using the CPU because" in r.message for r in caplog.records)
 
 
+@_no_cuda()
 def test_cuda_provider_fails_clearly_without_cuda():
     with pytest.raises(ProviderError, match="provider 'cuda' was asked for"):
         resolve_provider("cuda")
@@ -205,4 +213,7 @@ def test_models_verify_on_the_tiny_model(tiny_model):
     result = helios("models", "verify", tiny_model)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
-    assert report["valid_json"] is True and report["provider_used"] == "cpu"
+    from helios_desktop.engines.devices import cuda_usable
+
+    expected = "cuda" if cuda_usable()[0] else "cpu"  # provider auto
+    assert report["valid_json"] is True and report["provider_used"] == expected

@@ -41,3 +41,4 @@ class Generation:
     prompt_tokens: int
     generated_tokens: int
     complete: bool
+    error: str | None = None  # this prompt alone failed in the runtime (the others stand)

@@ -34,6 +34,7 @@ from .model_folder import ModelFolder
 log = logging.getLogger("helios.engine")
 
 GROW_AFTER = 8  # successful batches before the batch size doubles again
+ENGINE_STALL_SECONDS = 300  # og.Engine with requests pending but no event for them: give up
 
 
 @dataclass
@@ -68,22 +69,19 @@ class ONNXInferenceEngine:
         self.on_batch_resized = on_batch_resized
         self._successes = 0
         try:
-            config = og.Config(str(self.model_path))
-            config.clear_providers()
-            if self.provider == "cuda":
-                config.append_provider("cuda")
-            self.model = og.Model(config)
-            self.tokenizer = og.Tokenizer(self.model)
+            self._load(self.provider)
         except Exception as exc:
             if provider == "auto" and self.provider == "cuda":
                 log.warning("provider auto: CUDA failed to load the model (%s); using the CPU", exc)
                 self.provider = "cpu"
-                config = og.Config(str(self.model_path))
-                config.clear_providers()
-                self.model = og.Model(config)
-                self.tokenizer = og.Tokenizer(self.model)
+                try:
+                    self._load("cpu")
+                except Exception as cpu_exc:
+                    raise EngineError(f"model {self.model_path} cannot be loaded: on CUDA: {exc}; "
+                                      f"on the CPU: {cpu_exc}") from None
             else:
-                raise EngineError(f"model {self.model_path} cannot be loaded: {exc}") from None
+                raise EngineError(f"model {self.model_path} cannot be loaded on "
+                                  f"{self.provider}: {exc}") from None
         self.paged = self.folder.paged_attention and self.provider == "cuda"
         # Gemma 3 on the CPU fails batched prefill when prompt lengths differ.
         self.equal_lengths_only = self.model_type.startswith("gemma") and self.provider == "cpu"
@@ -97,8 +95,28 @@ class ONNXInferenceEngine:
         self._json_grammar = ("start: obj TAIL\nTAIL: /\\n+\\x01/\nobj: %json "
                               + schema.guidance_json() + "\n")
         self._newline_tokens: dict[int, bool] = {}
-        self._og_engine = og.Engine(self.model) if self.paged else None
         self.demonstration = self.folder.demonstration
+
+    def _load(self, provider: str) -> None:
+        """Model, tokenizer and (paged-attention models on CUDA) the continuous-batching engine."""
+        og = self._og
+        self.model = self.tokenizer = self._og_engine = None
+        config = og.Config(str(self.model_path))
+        if provider != "cuda" or "cuda" not in self.folder.providers:
+            # A folder configured for CUDA keeps its provider options (gpu_mem_limit, ...).
+            config.clear_providers()
+            if provider == "cuda":
+                config.append_provider("cuda")
+        self.model = og.Model(config)
+        self.tokenizer = og.Tokenizer(self.model)
+        # og.Engine allocates the paged KV cache now (a share of the free GPU memory).
+        self._og_engine = (og.Engine(self.model)
+                           if self.folder.paged_attention and provider == "cuda" else None)
+        self._engine_cap = 0
+        if self._og_engine is not None:
+            # More requests than this at once made og.Engine 0.18 spin without progress
+            # on an H100 (2026-11-24): never submit more.
+            self._engine_cap = int(self._og_engine.get_capabilities().configured_max_batch_size or 0)
 
     def close(self) -> None:
         self._og_engine = None
@@ -196,6 +214,9 @@ class ONNXInferenceEngine:
     def _finish(self, doc: Document, gen: Generation, seconds: float) -> AnalysisResult:
         base = dict(path=doc.path, raw_output=gen.text, prompt_tokens=gen.prompt_tokens,
                     generated_tokens=gen.generated_tokens, inference_seconds=seconds)
+        if gen.error:
+            return AnalysisResult(status=Status.FAILED, reason=Reason.ENGINE_ERROR,
+                                  message=gen.error[:500], **base)
         if not gen.complete:
             return AnalysisResult(status=Status.FAILED, reason=Reason.BAD_OUTPUT,
                                   message=f"output cut at max_output_tokens ({self.max_output_tokens})",
@@ -218,7 +239,11 @@ class ONNXInferenceEngine:
     def generate(self, batch: list[np.ndarray], kind: str = "file") -> list[Generation]:
         """Guided generation for a batch of prompts (token ids); the seam tests drive."""
         if self._og_engine is not None:
-            return self._generate_engine(batch)
+            cap = self._engine_cap or len(batch)
+            out = []
+            for start in range(0, len(batch), cap):
+                out += self._generate_engine(batch[start:start + cap])
+            return out
         grammar = (prompts.base_model_grammar(list(CATEGORIES), kind) if self.kind_grammar
                    else self._json_grammar)
         return self._generate_static(batch, grammar)
@@ -269,42 +294,76 @@ class ONNXInferenceEngine:
                                   if newline else len(generated[row]), bool(newline)))
         return out
 
+    # og.Engine error codes that mean "too much at once": halve the batch and retry.
+    _CAPACITY_ERRORS = ("EXECUTION_CAPACITY_EXCEEDED", "CAPACITY_DEFERRED", "RETRYABLE_EXECUTION")
+
     def _generate_engine(self, batch: list[np.ndarray]) -> list[Generation]:
         og = self._og
         engine = self._og_engine
         schema_json = self.schema.guidance_json()
         live = []  # keep every request referenced until it finishes (a collected one is closed)
-        by_turn: dict[tuple[int, int], int] = {}
-        for row, ids in enumerate(batch):
-            request = engine.create_request()
-            options = og.TurnOptions(request)
-            options.set_guidance("json_schema", schema_json)
-            options.set_max_generated_tokens(self.max_output_tokens)
-            turn = request.begin_turn(ids, options)
-            live.append((request, options))
-            by_turn[(id(request), turn)] = row
+        buffer = None
         generated = [[] for _ in batch]
         finished = [None] * len(batch)
-        buffer = engine.create_event_buffer(max(64, 4 * len(batch)))
-        rows_by_request = {id(r): i for i, (r, _) in enumerate(live)}
-        while engine.has_pending_requests():
-            for event in engine.run(buffer):
-                row = rows_by_request.get(id(event.request))
-                if row is None:
-                    row = next(i for i, (r, _) in enumerate(live) if r == event.request)
-                flags = int(event.flags)
-                if flags & int(og.EngineEventFlags.FAILED):
-                    raise RuntimeError(f"engine request failed: {event.error_code}")
-                if flags & int(og.EngineEventFlags.TOKEN) and event.token is not None:
-                    generated[row].append(int(event.token))
-                if flags & int(og.EngineEventFlags.TURN_FINISHED):
-                    finished[row] = event.finish_reason
-        for request, _ in live:
-            request.close()
+        errors: list[str | None] = [None] * len(batch)
+        clean = False
+        try:
+            for ids in batch:
+                request = engine.create_request()
+                options = og.TurnOptions(request)
+                options.set_guidance("json_schema", schema_json)
+                options.set_max_generated_tokens(self.max_output_tokens)
+                request.begin_turn(ids, options)
+                live.append((request, options))
+            rows_by_request = {id(r): i for i, (r, _) in enumerate(live)}
+            buffer = engine.create_event_buffer(max(64, 4 * len(batch)))
+            progress = time.monotonic()
+            while engine.has_pending_requests():
+                if time.monotonic() - progress > ENGINE_STALL_SECONDS:
+                    raise RuntimeError(f"og.Engine made no progress for {ENGINE_STALL_SECONDS} s "
+                                       f"with {len(batch)} requests in flight")
+                for event in engine.run(buffer):
+                    flags = int(event.flags)
+                    row = rows_by_request.get(id(event.request))
+                    if row is None:
+                        # Engine-level events (capacity, scheduling) carry no request of ours.
+                        if flags & int(og.EngineEventFlags.FAILED):
+                            code = getattr(event.error_code, "name", str(event.error_code))
+                            raise RuntimeError(f"og.Engine step failed: {code}")
+                        continue
+                    progress = time.monotonic()
+                    if flags & int(og.EngineEventFlags.FAILED):
+                        code = getattr(event.error_code, "name", str(event.error_code))
+                        errors[row] = str(code)
+                        finished[row] = og.FinishReason.FAILED
+                        continue
+                    if flags & int(og.EngineEventFlags.TOKEN) and event.token is not None:
+                        generated[row].append(int(event.token))
+                    if flags & int(og.EngineEventFlags.TURN_FINISHED):
+                        finished[row] = event.finish_reason
+            clean = True
+        finally:
+            for request, _ in live:
+                try:
+                    request.close()
+                except Exception:  # closing is best effort; the engine is replaced below
+                    pass
+            if not clean or engine.has_pending_requests():
+                # An exception left the engine mid-step: free it (its KV cache), start afresh.
+                live.clear()
+                buffer = engine = self._og_engine = None
+                self._og_engine = og.Engine(self.model)
+        capacity = [e for e in errors if e and any(c in e for c in self._CAPACITY_ERRORS)]
+        if capacity:
+            # The same wording as an allocator failure, so the caller halves the batch.
+            raise RuntimeError(f"out of memory: og.Engine reported {capacity[0]} for "
+                               f"{len(capacity)} of {len(batch)} requests")
         out = []
         eos = og.FinishReason.EOS
         for row, ids in enumerate(batch):
             toks = generated[row]
             text = self.tokenizer.decode(np.array(toks, dtype=np.int32)) if toks else ""
-            out.append(Generation(text, len(ids), len(toks), finished[row] == eos))
+            out.append(Generation(text, len(ids), len(toks), finished[row] == eos,
+                                  error=f"og.Engine request failed: {errors[row]}" if errors[row]
+                                  else None))
         return out
