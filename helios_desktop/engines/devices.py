@@ -33,7 +33,8 @@ def cuda_usable() -> tuple[bool, str]:
 
     if not og.is_cuda_available():
         return False, ("this onnxruntime-genai build has no CUDA support "
-                       "(install the gpu extra: pip install 'helios-desktop[gpu]')")
+                       "(replace onnxruntime-genai and onnxruntime with onnxruntime-genai-cuda and "
+                       "onnxruntime-gpu: README, 'On an NVIDIA GPU')")
     if gpu_count() == 0:
         return False, "no NVIDIA GPU or driver found (NVML)"
     return True, ""
