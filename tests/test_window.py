@@ -1,6 +1,7 @@
 """The window's state can be trusted (issue 13): offscreen, the real backend, the tiny model."""
 
 import csv
+import io
 import os
 import shutil
 import subprocess
@@ -103,6 +104,7 @@ def test_results_of_another_model_are_not_reused(qtbot, window, tmp_path):
     run(qtbot, window)  # same model, nothing changed: results kept
     reader = LedgerReader(tmp_path / "gui.db")
     assert reader.runs()[0]["reused"] == 6
+    assert "6 unchanged files kept the results" in window.form.lastRunLabel.text()
     other = tmp_path / "other-model"
     shutil.copytree(TINY_MODEL, other)
     save_user_settings({"model_path": str(other)})
@@ -114,6 +116,14 @@ def test_results_of_another_model_are_not_reused(qtbot, window, tmp_path):
     run(qtbot, window, fresh=True)  # "Re-analyze all": nothing reused either
     assert reader.runs()[0]["reused"] == 0
     reader.close()
+    # The History tab lists the four runs; any of them exports.
+    assert window.form.historyTable.rowCount() == 4
+    first = window.history[-1]["id"]
+    out = tmp_path / "run1.csv"
+    with qtbot.waitSignal(window.export_done, timeout=30_000) as done:
+        window.export_to(str(out), "csv", run_id=first)
+    assert done.args[1] == 8
+    assert len(list(csv.reader(io.StringIO(out.read_text("utf-8-sig"), newline="")))) == 9
 
 
 def test_a_second_analysis_of_the_database_is_refused_with_the_holder(qtbot, window, tmp_path):
@@ -216,7 +226,7 @@ def test_results_table_is_honest(qtbot, window, tmp_path):
     out = tmp_path / "view.csv"
     with qtbot.waitSignal(window.export_done, timeout=30_000):
         window.export_to(str(out), "csv", view_only=True)
-    rows = list(csv.reader(out.read_text("utf-8-sig").splitlines()))
+    rows = list(csv.reader(io.StringIO(out.read_text("utf-8-sig"), newline="")))
     assert len(rows) == 2 and rows[1][1].endswith("Note1.txt")
     assert window.export_default_path("csv") == str(tmp_path / "docs-helios.csv")
 

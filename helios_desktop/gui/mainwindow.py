@@ -414,6 +414,9 @@ class MainWindow(QMainWindow):
     def _last_run_text(self, run: dict) -> str:
         counts = (f"{run['done']:,} done, {run['failed']:,} failed, {run['skipped']:,} skipped")
         model = run.get("model") or "?"
+        if run.get("reused"):
+            counts += (f" ({run['reused']:,} unchanged files kept the results of the same "
+                       "model's earlier run)")
         if run["status"] == "completed":
             return (f"Last analyzed: {when(run['finished_at'] or run['started_at'])} with {model}: "
                     f"{counts}. “Analyze changed files” re-analyzes only files that changed "
