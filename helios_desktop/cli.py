@@ -7,6 +7,7 @@ import errno
 import json
 import logging
 import os
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from .records import display_path
 log = logging.getLogger("helios")
 
 EXIT_OK, EXIT_FAIL, EXIT_INTERRUPTED = 0, 1, 130
+EXIT_PROBLEMS = 2  # helios db check found problems
 
 
 class CliError(Exception):
@@ -121,6 +123,23 @@ def _analyze(args, events: EventWriter | None) -> int:
     except LedgerError as exc:
         db_lock.release()
         raise CliError(str(exc)) from None
+    if args.retry_failed:
+        from .store.upkeep import RetryError, reopen_failed
+
+        try:
+            run_id, reopened = reopen_failed(ledger.conn, os.fsencode(os.path.abspath(folder)))
+        except RetryError as exc:
+            ledger.close()
+            db_lock.release()
+            raise CliError(str(exc)) from None
+        if not reopened:
+            ledger.close()
+            db_lock.release()
+            print(f"run {run_id} of {folder} has no failed files; nothing to retry",
+                  file=sys.stderr if args.events else sys.stdout)
+            return EXIT_OK
+        log.info("retrying %d failed files of run %d", reopened, run_id)
+        print(f"retrying the {reopened} failed files of run {run_id}", file=sys.stderr)
     spec = EngineSpec(model=model, provider=provider, requested_provider=settings.provider,
                       schema=schema.schema,
                       max_batch_size=settings.max_batch_size,
@@ -131,7 +150,8 @@ def _analyze(args, events: EventWriter | None) -> int:
     try:
         run = HeliosOrchestrator(settings, str(folder), ledger, spec, events=events,
                                  on_progress=progress, fresh=args.fresh,
-                                 reuse_any_model=args.reuse_any_model)
+                                 reuse_any_model=args.reuse_any_model,
+                                 rescan=not args.retry_failed)
     except ValueError as exc:
         raise CliError(str(exc)) from None
 
@@ -208,6 +228,85 @@ def cmd_export(args) -> int:
         conn.close()
     if args.out:
         print(f"{n} rows written to {args.out}", file=sys.stderr)
+    return EXIT_OK
+
+
+# -- db --------------------------------------------------------------------------------------
+
+def cmd_db(args) -> int:
+    from datetime import datetime
+
+    from .store import upkeep
+    from .store.ledger import Ledger, LedgerError, open_readonly
+    from .store.lock import holder_of
+
+    db = Path(args.db) if args.db else _database(_settings(args))
+    if not db.exists():
+        raise CliError(f"database {db} does not exist (give it with --db FILE)")
+    if args.db_cmd == "runs":
+        # Read-only: allowed while an analysis runs, and says so.
+        try:
+            conn = open_readonly(db)
+        except LedgerError as exc:
+            raise CliError(str(exc)) from None
+        try:
+            rows = upkeep.list_runs(conn)
+        finally:
+            conn.close()
+        pid = holder_of(db)
+        if pid:
+            print(f"# in use by a running analysis (pid {pid})")
+        print(f"{'run':>5}  {'started':<16}  {'status':<11}  {'files':>7}  {'done':>7}  "
+              f"{'failed':>6}  {'skipped':>7}  {'pending':>7}  folder")
+        for r in rows:
+            c = r.counts
+            started = datetime.fromtimestamp(r.started_at).strftime("%Y-%m-%d %H:%M")
+            print(f"{r.id:>5}  {started:<16}  {r.status:<11}  {r.total:>7}  {c['done']:>7}  "
+                  f"{c['failed']:>6}  {c['skipped']:>7}  {c['pending'] + c['leased']:>7}  "
+                  f"{os.fsdecode(r.folder)}")
+        return EXIT_OK
+    with _lock(db, f"helios db {args.db_cmd}"):
+        if args.db_cmd == "check":
+            try:
+                conn = open_readonly(db)
+            except LedgerError as exc:
+                print(f"{db}: {exc}")
+                return EXIT_PROBLEMS
+            try:
+                problems = upkeep.check(conn)
+            finally:
+                conn.close()
+            for line in problems:
+                print(f"{db}: {line}")
+            if not problems:
+                print(f"{db}: ok", file=sys.stderr)
+            return EXIT_PROBLEMS if problems else EXIT_OK
+        try:
+            ledger = Ledger(db)
+        except LedgerError as exc:
+            raise CliError(str(exc)) from None
+        try:
+            if args.db_cmd == "prune":
+                try:
+                    doomed = upkeep.runs_to_prune(ledger.conn, args.keep)
+                except ValueError as exc:
+                    raise CliError(str(exc)) from None
+                if args.dry_run:
+                    print(f"would delete {len(doomed)} runs: {' '.join(map(str, doomed)) or '-'}")
+                    return EXIT_OK
+                n = upkeep.prune(ledger.conn, doomed)
+                print(f"deleted {n['runs']} runs ({n['files']} files, {n['results']} results)"
+                      + (f": {' '.join(map(str, doomed))}" if doomed else "")
+                      + "; `helios db vacuum` gives the space back to the disk")
+            elif args.db_cmd == "vacuum":
+                try:
+                    before, after = upkeep.vacuum(ledger.conn, db)
+                except sqlite3.Error as exc:
+                    raise CliError(f"vacuum of {db} failed: {exc} (it needs free disk space "
+                                   "about the size of the database)") from None
+                print(f"{db}: {before / 1e6:.1f} MB -> {after / 1e6:.1f} MB")
+        finally:
+            ledger.close()
     return EXIT_OK
 
 
@@ -314,8 +413,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reuse-any-model", action="store_true",
                    help="keep unchanged files' earlier results even if another model or "
                         "schema made them (default: only the same model and schema)")
+    p.add_argument("--retry-failed", action="store_true", dest="retry_failed",
+                   help="re-run only the failed files of the last run of FOLDER")
     common(p)
     p.set_defaults(func=cmd_analyze)
+
+    p = sub.add_parser("db", help="database upkeep: runs, check, prune, vacuum")
+    dsub = p.add_subparsers(dest="db_cmd", required=True)
+    for name, text in (("runs", "list runs with their file counts"),
+                       ("check", "integrity and foreign keys; one line per problem, exit 2 if any"),
+                       ("prune", "delete old runs and their results"),
+                       ("vacuum", "give the space of deleted rows back to the disk")):
+        q = dsub.add_parser(name, help=text)
+        q.add_argument("--db", help="results database (default: the configured one)")
+        common(q)
+        if name == "prune":
+            q.add_argument("--keep", type=int, required=True, metavar="N",
+                           help="runs to keep per folder, newest first (at least 1)")
+            q.add_argument("--dry-run", action="store_true", dest="dry_run",
+                           help="print the runs that would be deleted")
+    p.set_defaults(func=cmd_db)
 
     p = sub.add_parser("export", help="export results as CSV or JSONL")
     p.add_argument("--db", help="results database (default: the configured one)")

@@ -57,4 +57,32 @@ def events_of(stdout: str) -> list[dict]:
     return [json.loads(line) for line in stdout.splitlines() if line.strip()]
 
 
+HOLD = """
+import sys
+from helios_desktop.store.lock import DatabaseLock
+lock = DatabaseLock(sys.argv[1], sys.argv[2]).acquire()
+print("held", flush=True)
+sys.stdin.readline()
+"""
+
+
+@pytest.fixture
+def holder():
+    """Start a real process that holds a database's lock until its stdin closes."""
+    procs = []
+
+    def start(db, what="analysis"):
+        proc = subprocess.Popen([sys.executable, "-c", HOLD, str(db), what], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, text=True, cwd=REPO)
+        assert proc.stdout.readline().strip() == "held"
+        procs.append(proc)
+        return proc
+
+    yield start
+    for proc in procs:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")

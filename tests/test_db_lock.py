@@ -2,41 +2,12 @@
 
 import os
 import signal
-import subprocess
-import sys
 
 import pytest
 
 from helios_desktop.store.lock import DatabaseInUse, DatabaseLock, holder_of, lock_path
 
-from conftest import REPO, analyze_args, helios
-
-HOLD = """
-import sys
-from helios_desktop.store.lock import DatabaseLock
-lock = DatabaseLock(sys.argv[1], sys.argv[2]).acquire()
-print("held", flush=True)
-sys.stdin.readline()
-"""
-
-
-@pytest.fixture
-def holder(tmp_path):
-    """Start a real process that holds a database's lock until its stdin closes."""
-    procs = []
-
-    def start(db, what="analysis"):
-        proc = subprocess.Popen([sys.executable, "-c", HOLD, str(db), what], stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, text=True, cwd=REPO)
-        assert proc.stdout.readline().strip() == "held"
-        procs.append(proc)
-        return proc
-
-    yield start
-    for proc in procs:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait()
+from conftest import analyze_args, helios
 
 
 def test_second_lock_names_the_holder(tmp_path, holder):

@@ -85,12 +85,16 @@ class _Worker:
 class HeliosOrchestrator:
     def __init__(self, settings: Settings, folder: str, ledger: Ledger, spec: EngineSpec,
                  events: EventWriter | None = None, on_progress=None, *,
-                 stop_timeout: float = 30.0, fresh: bool = False, reuse_any_model: bool = False):
+                 stop_timeout: float = 30.0, fresh: bool = False, reuse_any_model: bool = False,
+                 rescan: bool = True):
         self.settings = settings
         # fresh: a new run that re-analyzes every file (an unfinished run is set aside).
         # reuse_any_model: keep earlier results even when the model or schema differ.
         self.fresh = fresh
         self.reuse_any_model = reuse_any_model
+        # False: a resumed run's files are all in the ledger already (--retry-failed);
+        # the folder is not scanned again, so only the reopened files are analyzed.
+        self.rescan = rescan
         self.folder = os.fsencode(os.path.abspath(folder))
         self.ledger = ledger
         self.spec = spec
@@ -382,7 +386,8 @@ class HeliosOrchestrator:
                  self.spec.provider, server.host, server.port)
         for wid in range(n_workers):
             self._spawn(wid)
-        scan = asyncio.create_task(self._scan(run_id))
+        scan = asyncio.create_task(self._scan(run_id) if self.rescan or not resumed
+                                   else self._no_scan(run_id))
         watchdog = asyncio.create_task(self._watchdog())
         ticker = asyncio.create_task(self._ticker(run_id))
         try:
@@ -477,6 +482,15 @@ class HeliosOrchestrator:
                    excluded=scanner.stats.excluded, done=True)
         self._poke()
         return scanner.stats.excluded
+
+    async def _no_scan(self, run_id: int) -> int:
+        files, excluded = self.ledger.conn.execute(
+            "SELECT (SELECT count(*) FROM files WHERE run_id = ?), excluded FROM runs WHERE id = ?",
+            (run_id, run_id)).fetchone()
+        self._scan_done = True
+        self._emit("scan_progress", files=files, bytes=0, excluded=excluded, done=True)
+        self._poke()
+        return excluded
 
     def _flush(self, run_id: int, chunk: ScanChunk, previous: int | None) -> None:
         self.ledger.add_discovered(run_id, chunk)
