@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# System libraries the Qt wheels (PyQt6) need on Linux, offscreen and under X11.
+# System libraries the Qt wheels (PyQt6) need on Linux, offscreen and under X11, and
+# promtool (Debian package prometheus) for the alert-rule tests in deploy/prometheus/.
 # Installs only what is missing, with apt-get, when running as root (or with sudo);
 # otherwise prints the command to run. Used by the Makefile's set-up.
 set -euo pipefail
@@ -29,6 +30,7 @@ declare -A NEED=(
   [libX11-xcb.so.1]=libx11-xcb1
 )
 missing=()
+command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 cache=$(ldconfig -p 2>/dev/null || true)
 for lib in "${!NEED[@]}"; do
   grep -q "$lib" <<<"$cache" || missing+=("${NEED[$lib]}")
@@ -36,7 +38,7 @@ done
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -eq 0 ]; then SUDO=""; elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then SUDO="sudo"; else
-  echo "system-deps: Qt needs these packages: ${missing[*]}"
+  echo "system-deps: Qt and the alert tests need these packages: ${missing[*]}"
   echo "system-deps: run: sudo apt-get install -y ${missing[*]}"
   exit 0
 fi

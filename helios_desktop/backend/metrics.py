@@ -34,6 +34,8 @@ class Metrics:
         self.batch_size = Gauge("helios_batch_size", "Current batch size, by worker.", ["worker"],
                                 registry=r)
         self.workers_alive = Gauge("helios_workers_alive", "Worker processes alive.", registry=r)
+        self.workers_desired = Gauge("helios_workers_desired", "Worker processes the run wants.",
+                                     registry=r)
         self.worker_restarts = Counter("helios_worker_restarts", "Worker processes restarted.",
                                        registry=r)
         self.worker_state = Gauge("helios_worker_state", "1 for each worker's current state.",

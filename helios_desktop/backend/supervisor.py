@@ -378,6 +378,7 @@ class HeliosOrchestrator:
         gpus = GpuSampler(self.metrics)
         gpus.start()
         n_workers = self._worker_count()
+        self.metrics.workers_desired.set(n_workers)
         self._emit("run_started", run_id=run_id, folder=display_path(self.folder),
                    metrics_port=server.port, workers=n_workers, provider=self.spec.provider,
                    model=model_name, resumed=resumed, pid=os.getpid(),
