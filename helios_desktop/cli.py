@@ -362,10 +362,15 @@ def cmd_models(args) -> int:
 
 
 def cmd_config(args) -> int:
-    from .config import user_config_path
+    from .config import PRECEDENCE, config_file_in_use, user_config_path
 
     settings = _settings(args)
-    print(f"# user config file: {args.config or user_config_path()}")
+    extra, named_by = config_file_in_use(args.config)
+    user = user_config_path()
+    print(f"# per-user config file: {user}{'' if user.exists() else ' (not present)'}")
+    if extra is not None:
+        print(f"# config file ({named_by}): {extra}")
+    print(f"# precedence: {PRECEDENCE}")
     print(settings.show())
     return EXIT_OK
 

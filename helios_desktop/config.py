@@ -1,4 +1,4 @@
-"""Configuration: shipped defaults, a user YAML file, command-line overrides.
+"""Configuration: shipped defaults, YAML files, environment variables, command-line overrides.
 
 Every value remembers where it came from, so ``helios config show`` can say.
 Validation names the key, the bad value and what is allowed; unknown keys are
@@ -212,9 +212,43 @@ def parse_override(item: str) -> tuple[str, Any]:
     return key.strip(), value
 
 
+ENV_PREFIX = "HELIOS_"
+PRECEDENCE = ("defaults < per-user config file < --config FILE (or HELIOS_CONFIG) "
+              "< HELIOS_<KEY> environment variables < --set KEY=VALUE and command-line flags")
+
+
+def env_settings(environ: dict[str, str] | None = None) -> dict[str, tuple[str, Any]]:
+    """Settings given as ``HELIOS_<KEY>`` variables: {key: (variable, value read as YAML)}.
+    Other HELIOS_ variables (HELIOS_CONFIG, ...) are not settings and are left alone."""
+    environ = os.environ if environ is None else environ
+    found = {}
+    for name, raw in environ.items():
+        key = name[len(ENV_PREFIX):].lower()
+        if name.startswith(ENV_PREFIX) and key in FIELDS:
+            try:
+                value = yaml.safe_load(raw) if raw.strip() else None
+            except yaml.YAMLError:
+                value = raw
+            found[key] = (name, value)
+    return found
+
+
+def config_file_in_use(config_file: str | os.PathLike | None = None,
+                       environ: dict[str, str] | None = None) -> tuple[Path | None, str]:
+    """The config file named by ``--config`` or else ``HELIOS_CONFIG``, and which named it."""
+    environ = os.environ if environ is None else environ
+    if config_file:
+        return Path(config_file), "--config"
+    if environ.get("HELIOS_CONFIG"):
+        return Path(os.path.expanduser(environ["HELIOS_CONFIG"])), "HELIOS_CONFIG"
+    return None, ""
+
+
 def load_settings(config_file: str | os.PathLike | None = None,
-                  overrides: dict[str, Any] | None = None) -> Settings:
-    """Defaults, then the user file (``config_file`` or the per-user one), then overrides."""
+                  overrides: dict[str, Any] | None = None,
+                  environ: dict[str, str] | None = None) -> Settings:
+    """Defaults, the per-user file, ``config_file`` (or ``HELIOS_CONFIG``), ``HELIOS_<KEY>``
+    environment variables, then ``overrides`` (see PRECEDENCE)."""
     default_file = resource_path("default_config.yaml")
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
@@ -224,11 +258,21 @@ def load_settings(config_file: str | os.PathLike | None = None,
     missing = set(FIELDS) - set(values)
     if missing:
         raise ConfigError(f"the shipped defaults {default_file} lack {sorted(missing)}; reinstall Helios")
-    user_file = Path(config_file) if config_file else user_config_path()
-    if config_file or user_file.exists():
-        for key, value in _read_yaml(user_file).items():
-            values[key] = validate_value(key, value, f"config file {user_file}")
-            sources[key] = str(user_file)
+    user_file = user_config_path()
+    extra, named_by = config_file_in_use(config_file, environ)
+    if named_by == "HELIOS_CONFIG" and not extra.exists():
+        raise ConfigError(f"HELIOS_CONFIG names the config file {extra}, which does not exist; "
+                          "fix the variable or unset it")
+    files = [(user_file, str(user_file))] if user_file.exists() else []
+    if extra is not None and not (user_file.exists() and extra.resolve() == user_file.resolve()):
+        files.append((extra, str(extra) if named_by == "--config" else f"HELIOS_CONFIG={extra}"))
+    for path, label in files:
+        for key, value in _read_yaml(path).items():
+            values[key] = validate_value(key, value, f"config file {path}")
+            sources[key] = label
+    for key, (name, value) in env_settings(environ).items():
+        values[key] = validate_value(key, value, f"environment variable {name}")
+        sources[key] = f"environment {name}"
     settings = Settings(values, sources)
     if overrides:
         return settings.with_overrides(overrides, "command line")
