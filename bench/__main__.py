@@ -6,6 +6,7 @@
     python -m bench scan [--entries N] [--repeat R]
     python -m bench ledger [--results N] [--repeat R]
     python -m bench run-50k [--files N] [--model DIR]
+    python -m bench pytorch-baseline [--model DIR] [--checkpoint HF_DIR] [--files N]
     python -m bench gpu [--corpus-sizes 5000] [--precision fp16|int4] [--sweep 16 64 ...] [--oom]   (CUDA)
     python -m bench chaos [--files N] [--worker-kills N] [--backend-kills M] [--stops S]
 
@@ -320,6 +321,12 @@ def cmd_gpu(args) -> None:
     run_gpu_benchmark(args, report, generate, run_helios)
 
 
+def cmd_pytorch_baseline(args) -> None:
+    from bench.pytorch_baseline import run
+
+    run(args, report, generate, median, spread)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -371,6 +378,12 @@ def main() -> None:
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--heartbeat-timeout", type=float, default=3.0)
     p.set_defaults(func=cmd_chaos)
+    p = sub.add_parser("pytorch-baseline", help="ONNX Runtime against transformers generate")
+    common(p, 30)
+    p.add_argument("--checkpoint", help="the model's transformers checkpoint (default: the "
+                   "default model's, made once from its GGUF)")
+    p.set_defaults(func=cmd_pytorch_baseline,
+                   model=None)
     p = sub.add_parser("gpu")
     common(p, 5000, repeat=1)
     p.add_argument("--corpus-sizes", type=int, nargs="*", default=[5000],
