@@ -7,7 +7,6 @@ import errno
 import json
 import logging
 import os
-import sqlite3
 import sys
 from pathlib import Path
 
@@ -301,9 +300,8 @@ def cmd_db(args) -> int:
             elif args.db_cmd == "vacuum":
                 try:
                     before, after = upkeep.vacuum(ledger.conn, db)
-                except sqlite3.Error as exc:
-                    raise CliError(f"vacuum of {db} failed: {exc} (it needs free disk space "
-                                   "about the size of the database)") from None
+                except upkeep.UpkeepError as exc:
+                    raise CliError(str(exc)) from None
                 print(f"{db}: {before / 1e6:.1f} MB -> {after / 1e6:.1f} MB")
         finally:
             ledger.close()

@@ -485,9 +485,7 @@ class HeliosOrchestrator:
         return scanner.stats.excluded
 
     async def _no_scan(self, run_id: int) -> int:
-        files, excluded = self.ledger.conn.execute(
-            "SELECT (SELECT count(*) FROM files WHERE run_id = ?), excluded FROM runs WHERE id = ?",
-            (run_id, run_id)).fetchone()
+        files, excluded = self.ledger.run_size(run_id)
         self._scan_done = True
         self._emit("scan_progress", files=files, bytes=0, excluded=excluded, done=True)
         self._poke()

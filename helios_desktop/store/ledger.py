@@ -381,6 +381,12 @@ class Ledger:
                 (run_id, time.time(), scope, batch_size, files, seconds, prompt_tokens,
                  generated_tokens))
 
+    def run_size(self, run_id: int) -> tuple[int, int]:
+        """Files in the run's ledger, and files its scan excluded by patterns."""
+        return self.conn.execute(
+            "SELECT (SELECT count(*) FROM files WHERE run_id = ?), excluded FROM runs WHERE id = ?",
+            (run_id, run_id)).fetchone()
+
     def has_files(self, run_id: int) -> bool:
         return self.conn.execute("SELECT 1 FROM files WHERE run_id = ? LIMIT 1",
                                  (run_id,)).fetchone() is not None

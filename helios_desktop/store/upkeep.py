@@ -16,6 +16,10 @@ from pathlib import Path
 from ..records import Status
 
 
+class UpkeepError(RuntimeError):
+    """An upkeep command failed; the message names the database."""
+
+
 @dataclass
 class RunRow:
     id: int
@@ -119,9 +123,13 @@ def prune(conn: sqlite3.Connection, run_ids: list[int]) -> dict[str, int]:
 def vacuum(conn: sqlite3.Connection, path: Path) -> tuple[int, int]:
     """Checkpoint the WAL and rebuild the file; returns its size before and after."""
     before = _size(path)
-    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    conn.execute("VACUUM")
-    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.execute("VACUUM")
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    except sqlite3.Error as exc:
+        raise UpkeepError(f"vacuum of {path} failed: {exc} (it needs free disk space about "
+                          "the size of the database)") from None
     return before, _size(path)
 
 
