@@ -42,7 +42,7 @@ def _peak_rss() -> int:
 
 def plan(model: Path, corpus: Path, args) -> dict:
     """Prompt ids and chunks, as Helios's engine makes them."""
-    from bench.__main__ import load_docs
+    from bench.harness import load_docs
     from helios_desktop.analysis.schema import load_schema
     from helios_desktop.engines.onnx import ONNXInferenceEngine
 
@@ -62,7 +62,7 @@ def plan(model: Path, corpus: Path, args) -> dict:
 
 
 def side_onnx(model: Path, corpus: Path, args) -> dict:
-    from bench.__main__ import load_docs
+    from bench.harness import load_docs
     from helios_desktop.analysis.schema import load_schema
     from helios_desktop.engines.onnx import ONNXInferenceEngine
 
