@@ -37,6 +37,10 @@ def default_checkpoint(progress=print) -> Path:
 
 
 def _peak_rss() -> int:
+    """This process's peak RSS (VmHWM: ru_maxrss would carry the parent's over exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
