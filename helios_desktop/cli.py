@@ -122,6 +122,11 @@ def _analyze(args, events: EventWriter | None) -> int:
     except LedgerError as exc:
         db_lock.release()
         raise CliError(str(exc)) from None
+    if args.retry_failed and args.fresh:
+        ledger.close()
+        db_lock.release()
+        raise CliError("--retry-failed and --fresh contradict each other: --fresh re-analyzes "
+                       "every file, --retry-failed only the failed ones; choose one")
     if args.retry_failed:
         from .store.upkeep import RetryError, reopen_failed
 
