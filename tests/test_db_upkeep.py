@@ -5,7 +5,7 @@ import sqlite3
 
 import pytest
 
-from helios_desktop.records import AnalysisResult, FileTask, Status
+from helios_desktop.records import AnalysisResult, FileTask, ScanChunk, Status
 from helios_desktop.store.ledger import Ledger
 
 from conftest import analyze_args, db_rows, helios
@@ -17,9 +17,10 @@ def _make_runs(db, folders_runs):
     ids = []
     for folder, status, n in folders_runs:
         run = ledger.start_run(os.fsencode(folder), "m", "cpu", {})
-        ledger.add_discovered(run, [FileTask(f"{folder}/{i}".encode(), 10, 1) for i in range(n)])
+        ledger.add_discovered(run, ScanChunk(tasks=[FileTask(f"{folder}/{i}".encode(), 10, 1)
+                                                  for i in range(n)]))
         leases = ledger.lease(run, n)
-        ledger.record([(lease.file_id, AnalysisResult(path=lease.task.path, status=Status.DONE, data={"summary": "x" * 2000}))
+        ledger.record([(lease.file_id, AnalysisResult(path=lease.path, status=Status.DONE, data={"summary": "x" * 2000}))
                        for lease in leases])
         ledger.record_batch_metrics(run, "batch", n, n, 0.1, 1, 1)
         ledger.finish_run(run, status, 0)
