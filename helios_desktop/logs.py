@@ -34,6 +34,9 @@ def setup_logging(log_dir: Path | None, verbose: bool) -> Path | None:
     stderr = logging.StreamHandler(sys.stderr)
     stderr.setLevel(logging.INFO if verbose else logging.WARNING)
     stderr.setFormatter(logging.Formatter("helios: %(message)s"))
+    # a record logged with extra={"told": True} reaches the user another way (the
+    # command's own error line): the log file keeps it, stderr does not repeat it
+    stderr.addFilter(lambda record: not getattr(record, "told", False))
     root.addHandler(stderr)
     path = None
     if log_dir is not None:

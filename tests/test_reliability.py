@@ -270,6 +270,7 @@ def test_disk_full_ends_with_one_line_and_resumes_once_freed(tmp_path, tiny_mode
     message = f"the disk holding {db} is full: free space and run again to resume"
     assert "Traceback" not in stderr and "internal error" not in stderr, stderr
     assert stderr.strip().splitlines()[-1] == f"helios: error: {message}"
+    assert stderr.count(message) == 1, stderr
     assert [e["message"] for e in events if e["event"] == "error"] == [message]
     assert not [p for p in psutil.Process().children(recursive=True)]  # workers stopped
     filler.unlink()

@@ -145,7 +145,7 @@ class HeliosOrchestrator:
         """The run cannot go on: say why once, and stop."""
         if self.fatal is None:
             self.fatal = reason
-            log.error("%s", reason)
+            log.error("%s", reason, extra={"told": True})  # the CLI prints it
             self._emit("error", message=reason)
         self.request_stop()
 
