@@ -91,9 +91,9 @@ def test_drop_run_browse_export(qtbot, window, tmp_path):
     assert window.form.progressBar.value() == window.form.progressBar.maximum() == total
     assert window.model.rowCount() == total
     assert window.form.gpuNote.text() == ("" if gpu_count() else "No NVIDIA GPU: running on CPU")
-    print(f"\nevent loop worst stall during the run: {window.stall.worst * 1000:.1f} ms "
-          f"({window.stall.samples} ticks)")
-    assert window.stall.worst < 1.0  # generous: the figure itself goes in the notes
+    # The stall monitor ran (tests assert no wall-clock figure; the log line reports it).
+    assert window.stall.samples > 0
+    assert "worst stall" in window.form.logView.toPlainText()
 
     # browse: filter and detail pane
     window.form.statusCombo.setCurrentText("skipped")
