@@ -208,6 +208,11 @@ class Ledger:
             params += [_str(like.get("model_path")), _str(like.get("schema"))]
         return self.conn.execute(sql, params).fetchone()[0]
 
+    def _folder_of(self, file_id: int) -> bytes:
+        row = self.conn.execute("SELECT r.folder FROM files f JOIN runs r ON r.id = f.run_id "
+                                "WHERE f.id = ?", (file_id,)).fetchone()
+        return bytes(row[0]) + b"/" if row else b"\0"
+
     def start_run(self, folder: bytes, model: str, provider: str, settings: dict) -> int:
         with self.transaction():
             cur = self.conn.execute(
@@ -338,7 +343,8 @@ class Ledger:
     def record(self, outcomes: Iterable[tuple[int, AnalysisResult]]) -> None:
         """Store finished files (done, failed or skipped) in one transaction."""
         now = time.time()
-        file_rows, result_rows, drop = [], [], []
+        file_rows, result_rows, drop, search_rows = [], [], [], []
+        folder = None  # the run's folder (one batch is one run's): the index holds relative paths
         for file_id, r in outcomes:
             file_rows.append((r.status.value, r.reason.value if r.reason else None, r.message or None,
                               r.prompt_tokens, r.generated_tokens, r.inference_seconds, now,
@@ -355,6 +361,12 @@ class Ledger:
                     None if pd is None else int(bool(pd)),
                     json.dumps(r.decided_by) if r.decided_by else None,
                     json.dumps(r.evidence, ensure_ascii=False) if r.evidence else None))
+                if folder is None:
+                    folder = self._folder_of(file_id)
+                rel = r.path[len(folder):] if r.path.startswith(folder) else r.path
+                row = result_rows[-1]
+                search_rows.append((file_id, rel.decode("utf-8", "replace"), row[3] or "",
+                                    row[6] or "", row[4] or ""))
             else:
                 drop.append((file_id,))
         with self.transaction():
@@ -367,10 +379,10 @@ class Ledger:
                 "category, language, keywords, contains_personal_data, decided_by, evidence) "
                 "VALUES (?,?,?,?,?,?,?,?,?,?)", result_rows)
             self.conn.executemany("DELETE FROM analysis_results WHERE file_id=?", drop)
-            ids = [(row[-1],) for row in file_rows]
-            self.conn.executemany("DELETE FROM results_fts WHERE rowid = ?", ids)
-            self.conn.executemany(f"{_FTS_INSERT} {_FTS_ROW} WHERE f.id = ?",
-                                  [(row[0],) for row in result_rows])
+            self.conn.executemany("DELETE FROM results_fts WHERE rowid = ?", drop)
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO results_fts (rowid, path, summary, keywords, category) "
+                "VALUES (?,?,?,?,?)", search_rows)
 
     def record_batch_metrics(self, run_id: int, scope: str, batch_size: int, files: int,
                              seconds: float, prompt_tokens: int, generated_tokens: int) -> None:
