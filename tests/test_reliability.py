@@ -171,6 +171,7 @@ def test_a_model_that_cannot_load_ends_the_run_with_its_reason(tmp_path, tiny_mo
     errors = [e for e in events_of(result.stdout) if e["event"] == "error"]
     assert errors and "could not be loaded" in errors[0]["message"]
     assert result.stderr.strip().splitlines()[-1].startswith("helios: error: the model could not")
+    assert result.stderr.count("could not be loaded") == 1, result.stderr
 
 
 # -- two analyses on one database --------------------------------------------------------------

@@ -254,8 +254,10 @@ class HeliosOrchestrator:
             return
         if isinstance(message, WorkerFailed):
             worker.failed = message
+            # before it was ready, this is why it failed to start: _on_exit says so once
             log.error("worker %d: %s", worker.wid, message.message,
-                      extra={"worker": worker.wid, "traceback": message.traceback})
+                      extra={"worker": worker.wid, "traceback": message.traceback,
+                             "told": not worker.ready_once})
 
     def _alive(self) -> int:
         return sum(1 for w in self.workers.values() if w.process.is_alive())
@@ -311,7 +313,8 @@ class HeliosOrchestrator:
             self._poke()
             return
         log.warning("worker %d (pid %d) died (%s) with %d batches in flight", worker.wid, worker.pid,
-                    how, in_flight, extra={"worker": worker.wid, "exit": how})
+                    how, in_flight, extra={"worker": worker.wid, "exit": how,
+                                           "told": not worker.ready_once})
         try:
             lost = self.policy.worker_died(worker.wid)
         except DiskFull as exc:
