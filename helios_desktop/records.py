@@ -128,5 +128,6 @@ class AnalysisResult:
     inference_seconds: float = 0.0
     decided_by: dict[str, str] = field(default_factory=dict)
     evidence: list[dict] | None = None  # what flagged personal data (kind, line, masked sample)
+    quality: dict[str, Any] = field(default_factory=dict)  # the gate's verdicts (analysis/quality.py)
     size: int | None = None      # as read, when the scan did not stat the file
     mtime_ns: int | None = None

@@ -52,7 +52,13 @@ def test_guided_generation_is_schema_valid_for_a_batch(tiny_model):
     by_path = {r.path: r for r in results}
     assert by_path[b"a.py"].data["category"] == "source_code"
     assert by_path[b"a.py"].decided_by["category"] == "evidence"
-    assert by_path[b"a.py"].decided_by["summary"] == "model"
+    # The tiny model's summaries are noise: the gate rejects them and the evidence decides.
+    for r in results:
+        assert r.quality["gate"] in ("pass", "fail")
+        if r.quality["summary"]["verdict"] != "pass":
+            assert r.decided_by["summary"] == "evidence"
+    assert by_path[b"a.py"].data["summary"].startswith("Python source")
+    assert "add" in by_path[b"a.py"].data["keywords"]
     # truncation is by tokens: the long file's prompt is no longer than the short budget allows
     assert by_path[b"long.md"].prompt_tokens < by_path[b"a.py"].prompt_tokens + 64 + 5
 

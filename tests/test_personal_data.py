@@ -46,7 +46,7 @@ def test_the_flag_is_raised_only_by_evidence_and_the_evidence_is_kept():
     answer = {"summary": "s", "category": "other", "language": "English", "keywords": [],
               "contains_personal_data": True}
     doc = Document(path=b"/f/notes.txt", kind="text", text="Nothing personal here.\n")
-    decided = apply_evidence(answer, doc, schema)
+    decided, _quality = apply_evidence(answer, doc, schema)
     assert answer["contains_personal_data"] is False  # the model's bare yes is not enough
     assert decided["contains_personal_data"] == "evidence"
     assert personal_evidence(doc) is None

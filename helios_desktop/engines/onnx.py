@@ -230,8 +230,8 @@ class ONNXInferenceEngine:
         if problem:
             return AnalysisResult(status=Status.FAILED, reason=Reason.BAD_OUTPUT,
                                   message=f"schema: {problem}", **base)
-        decided = apply_evidence(data, doc, self.schema)
-        return AnalysisResult(status=Status.DONE, data=data, decided_by=decided,
+        decided, quality = apply_evidence(data, doc, self.schema)
+        return AnalysisResult(status=Status.DONE, data=data, decided_by=decided, quality=quality,
                               evidence=personal_evidence(doc), **base)
 
     # -- generation -------------------------------------------------------------------------

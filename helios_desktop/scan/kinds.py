@@ -27,7 +27,8 @@ _add(".js .mjs .cjs", "JavaScript source", "source_code", "JavaScript")
 _add(".ts .tsx", "TypeScript source", "source_code", "TypeScript")
 _add(".jsx", "JavaScript source", "source_code", "JavaScript")
 _add(".java", "Java source", "source_code", "Java")
-_add(".c .h", "C source", "source_code", "C")
+_add(".c", "C source", "source_code", "C")
+_add(".h", "C header", "source_code", "C")
 _add(".cc .cpp .cxx .hpp .hh", "C++ source", "source_code", "C++")
 _add(".cs", "C# source", "source_code", "C#")
 _add(".go", "Go source", "source_code", "Go")
@@ -56,6 +57,12 @@ _add(".md .markdown .rst .adoc", "Markdown document", "documentation", "")
 _add(".txt .text", "text document", "", "")
 _add(".eml", "email message", "correspondence", "")
 _add(".tex", "LaTeX document", "documentation", "LaTeX")
+_add(".ipynb", "Jupyter notebook", "source_code", "Python")
+_add(".ics .ifb", "calendar", "data", "iCalendar")
+_add(".vcf .vcard", "contact card", "data", "vCard")
+_add(".srt .vtt", "subtitles", "other", "")
+_add(".patch .diff", "patch", "source_code", "diff")
+_add(".service .socket .timer .mount .target .path", "systemd unit", "configuration", "INI")
 
 _NAMES = {
     "dockerfile": ("Dockerfile", "configuration", "Dockerfile"),
@@ -63,12 +70,21 @@ _NAMES = {
     "readme": ("README", "documentation", ""),
     "license": ("licence text", "legal", ""),
     "copying": ("licence text", "legal", ""),
+    "licence": ("licence text", "legal", ""),
+    "gnumakefile": ("Makefile", "source_code", "Makefile"),
+    ".profile": ("shell profile", "configuration", "Shell"),
+    ".bashrc": ("shell profile", "configuration", "Shell"),
+    ".bash_profile": ("shell profile", "configuration", "Shell"),
+    ".zshrc": ("shell profile", "configuration", "Shell"),
+    "profile": ("shell profile", "configuration", "Shell"),
+    "bash.bashrc": ("shell profile", "configuration", "Shell"),
 }
 
 _SHEBANG = re.compile(r"^#!\s*\S*?(python|bash|sh|node|perl|ruby)")
 _SHEBANG_LANG = {"python": "Python", "bash": "Shell", "sh": "Shell", "node": "JavaScript",
                  "perl": "Perl", "ruby": "Ruby"}
-_LOG_LINE = re.compile(r"^\s*\[?\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}", re.M)
+_LOG_LINE = re.compile(r"^\s*\[?(?:\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}|"
+                       r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ \d]\d \d{2}:\d{2}:\d{2})", re.M)
 
 # Words that mark a document's category; counted on the lowercased text.
 _CUES: dict[str, tuple[str, ...]] = {
@@ -145,6 +161,8 @@ def detect_kind(path: bytes, text: str) -> Kind:
     stem, ext = os.path.splitext(name.lower())
     personal = has_personal_data(text)
     found = _EXT.get(ext) or _NAMES.get(stem if not ext else name.lower()) or _NAMES.get(stem)
+    if found is None and name.lower().startswith(("license", "licence", "copying")):
+        found = _NAMES["license"]  # LICENSE-APACHE, COPYING.LIB, licence.txt
     if found is None:
         shebang = _SHEBANG.match(text)
         if shebang:
@@ -157,13 +175,15 @@ def detect_kind(path: bytes, text: str) -> Kind:
         else:
             found = ("text document", "", "")
     label, category, language = found
+    if label == "SQL script" and text.upper().count("INSERT INTO") >= 3:
+        label, category = "SQL dump", "data"
     guess = natural_language(text)
     if category in ("", "documentation") and label != "README":
         cue = prose_category(text)
         if cue and (category == "" or cue != "documentation"):
             category = cue if category == "" or cue in ("legal", "financial", "report") else category
     if not language and category in ("log", "documentation", "correspondence", "legal",
-                                     "financial", "report", ""):
+                                     "financial", "report", "other", ""):
         language = guess
     return Kind(label=label, category=category, language=language,
                 language_guess=guess, personal_data=personal)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ..records import AnalysisResult, FileTask, Reason, ScanChunk, Status
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # The search index: one row per result (rowid = files.id), the path relative to the
 # run's folder. Kept by this writer in the same transactions as the results.
@@ -91,6 +91,10 @@ _MIGRATIONS: dict[int, str] = {
     CREATE VIRTUAL TABLE results_fts USING fts5(path, summary, keywords, category,
         tokenize = 'unicode61 remove_diacritics 2');
     {_FTS_INSERT} {_FTS_ROW};
+    """,
+    # The quality gate's verdicts per result (JSON); NULL for results stored before it.
+    4: """
+    ALTER TABLE analysis_results ADD COLUMN quality TEXT;
     """,
 }
 
@@ -272,9 +276,9 @@ class Ledger:
             self.conn.executemany(
                 """INSERT OR IGNORE INTO analysis_results (file_id, result, raw_output, summary,
                           category, language, keywords, contains_personal_data, decided_by,
-                          evidence)
+                          evidence, quality)
                    SELECT f.id, a.result, a.raw_output, a.summary, a.category, a.language,
-                          a.keywords, a.contains_personal_data, a.decided_by, a.evidence
+                          a.keywords, a.contains_personal_data, a.decided_by, a.evidence, a.quality
                    FROM files f JOIN files p ON p.run_id = ? AND p.path = f.path
                    JOIN analysis_results a ON a.file_id = p.id
                    WHERE f.run_id = ? AND f.path = ? AND f.status = 'done'""", args)
@@ -360,7 +364,8 @@ class Ledger:
                     json.dumps(kw, ensure_ascii=False) if kw is not None else None,
                     None if pd is None else int(bool(pd)),
                     json.dumps(r.decided_by) if r.decided_by else None,
-                    json.dumps(r.evidence, ensure_ascii=False) if r.evidence else None))
+                    json.dumps(r.evidence, ensure_ascii=False) if r.evidence else None,
+                    json.dumps(r.quality) if r.quality else None))
                 if folder is None:
                     folder = self._folder_of(file_id)
                 rel = r.path[len(folder):] if r.path.startswith(folder) else r.path
@@ -376,8 +381,8 @@ class Ledger:
                 "mtime_ns=coalesce(?, mtime_ns) WHERE id=?", file_rows)
             self.conn.executemany(
                 "INSERT OR REPLACE INTO analysis_results (file_id, result, raw_output, summary, "
-                "category, language, keywords, contains_personal_data, decided_by, evidence) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?)", result_rows)
+                "category, language, keywords, contains_personal_data, decided_by, evidence, "
+                "quality) VALUES (?,?,?,?,?,?,?,?,?,?,?)", result_rows)
             self.conn.executemany("DELETE FROM analysis_results WHERE file_id=?", drop)
             self.conn.executemany("DELETE FROM results_fts WHERE rowid = ?", drop)
             self.conn.executemany(
@@ -467,7 +472,7 @@ def iter_rows(conn: sqlite3.Connection, run_id: int | None = None) -> Iterator[d
         """SELECT f.run_id, f.path, f.size, f.status, f.reason, f.message, f.attempts,
                   f.prompt_tokens, f.generated_tokens, f.inference_seconds,
                   a.summary, a.category, a.language, a.keywords, a.contains_personal_data,
-                  a.result, a.raw_output, a.decided_by, a.evidence
+                  a.result, a.raw_output, a.decided_by, a.evidence, a.quality
            FROM files f LEFT JOIN analysis_results a ON a.file_id = f.id
            WHERE f.run_id = ? ORDER BY f.id""", (run_id,))
     names = [d[0] for d in cur.description]

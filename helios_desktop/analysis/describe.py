@@ -1,0 +1,112 @@
+"""The evidence summary and keywords of one file: which extractor reads which kind.
+
+``describe`` never returns noise: when no extractor recognises the file, the
+summary falls back to the file's name, size in lines and its first sentence.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+
+from . import prose, structured
+from .prose import _cap
+from .keywords import choose_keywords, evidence_keywords
+
+
+@dataclass(frozen=True)
+class Description:
+    summary: str
+    keywords: list[str]
+
+
+def _by_kind(name: str, ext: str, label: str, text: str, language: str) -> str:
+    """The kind-specific summary, or '' to fall through to the generic one."""
+    lower = name.lower()
+    if label == "licence text" or lower.startswith(("license", "licence", "copying")):
+        return prose.licence_summary(text) or prose.prose_summary(text, label)
+    if label == "email message":
+        return structured.email_summary(text)
+    if label == "log file":
+        return structured.log_summary(text)
+    if label == "CSV table":
+        return structured.csv_summary(text)
+    if label in ("JSON file", "Jupyter notebook"):
+        return structured.json_summary(text)
+    if label == "XML file":
+        return structured.xml_summary(text)
+    if label == "HTML page":
+        return structured.html_summary(text)
+    if label == "calendar":
+        return structured.ics_summary(text)
+    if label == "contact card":
+        return structured.vcard_summary(text)
+    if label == "subtitles":
+        return structured.subtitle_summary(text)
+    if label == "LaTeX document":
+        return structured.latex_summary(text)
+    if label == "patch":
+        return structured.diff_summary(text)
+    if label in ("SQL script", "SQL dump"):
+        return structured.sql_summary(text) or prose.code_summary(text, label, "SQL")
+    if label == "Dockerfile":
+        return structured.dockerfile_summary(text)
+    if label == "Makefile":
+        return structured.makefile_summary(text)
+    if label == "systemd unit":
+        return structured.systemd_summary(text)
+    if label == "shell profile":
+        return structured.shell_profile_summary(text)
+    if label in ("YAML file", "TOML file", "settings file"):
+        return structured.config_summary(text, label)
+    if label.endswith(("source", "script", "header")) or label == "stylesheet":
+        return prose.code_summary(text, label, language)
+    if label in ("Markdown document", "README", "text document"):
+        if re.match(r"(From|To|Subject|Date):", text):
+            return structured.email_summary(text)
+        return prose.prose_summary(text, "letter" if label == "text document" else "document")
+    return ""
+
+
+def _fallback(name: str, label: str, text: str) -> str:
+    lines = text.count("\n") + (0 if text.endswith("\n") else 1)
+    first = ""
+    for para in prose.body_paragraphs(text):
+        first = prose.first_sentence(para, 150)
+        if first:
+            break
+    if not first:
+        first = prose.clean(next((l for l in text.splitlines() if l.strip()), ""), 120)
+    return prose.clean(f"{_cap(label)} {name} ({lines} lines)" + (f": {first}" if first else "."), 240)
+
+
+def _names(label: str, text: str, language: str) -> list[str]:
+    """Defined names of code, used as keyword candidates ahead of YAKE's."""
+    if label == "licence text":
+        return [prose.licence_name(text)]
+    if label.endswith(("source", "script", "header")):
+        if language == "Python":
+            return prose.python_docstring(text)[1] or prose.defined_names(text, language)
+        return prose.defined_names(text, language)
+    return []
+
+
+def describe(path: bytes, text: str, label: str, hints: dict) -> Description:
+    """The evidence summary and keywords for one file."""
+    name = os.fsdecode(os.path.basename(path))
+    ext = os.path.splitext(name)[1].lower()
+    language = hints.get("language") or hints.get("language_guess") or ""
+    try:
+        summary = _by_kind(name, ext, label, text, language)
+    except (RecursionError, ValueError, IndexError):  # a malformed file must not fail the row
+        summary = ""
+    if not summary:
+        summary = _fallback(name, label, text)
+    category = hints.get("category") or ""
+    keywords = evidence_keywords(text, summary, label, category,
+                                 hints.get("language_guess") or "English",
+                                 names=_names(label, text, language)[:2], name=name)
+    if not keywords:  # a file too small for YAKE: the summary's own content words
+        keywords = choose_keywords(re.findall(r"[\w.-]+", summary), label)
+    return Description(summary, keywords)
