@@ -1,10 +1,23 @@
-"""How often category and language are right on resources/samples (labels: sample_labels.json).
+"""Result quality per model and per field on resources/samples (or any folder).
 
-    python -m bench.quality [--model PATH] [--db PATH]
+    python -m bench.quality [--models tiny,default,smollm2,evidence] [--folder DIR]
+                            [--model NAME=PATH ...] [--db PATH] [--verbose] [--json FILE]
 
-Runs the real ``helios analyze`` on the samples, then compares the stored
-results with the labels. Language matches case-insensitively; for code and
-structured files the label is the programming or data language.
+Runs the real ``helios analyze`` once per model and scores what was stored, and
+what the model itself answered before the quality gate (its ``raw_output``):
+
+- degenerate: share of summaries / keyword lists that repeat themselves
+  (stored: must be 0; model: how often the gate had to step in for that reason)
+- gate pass: share of the model's answers that passed the gate
+- grounding: mean share of a summary's content words found in its file
+- specific: share of summaries naming at least one reference term
+  (bench/sample_terms.json, written per sample file); only on resources/samples
+- keyword precision: share of keywords sharing a word with a reference term
+- category / language accuracy (bench/sample_labels.json)
+- decided: how many fields the model decided and how many the evidence did
+
+"evidence" runs no model: the summary and keywords are what the evidence alone
+writes (the same extractors the gate falls back to).
 """
 
 from __future__ import annotations
@@ -16,66 +29,207 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "resources" / "samples"
+HERE = Path(__file__).parent
+MODELS_HOME = Path(os.path.expanduser("~/.local/share/helios/models"))
+KNOWN = {
+    "tiny": REPO / "models" / "tiny-llama",
+    "default": MODELS_HOME / "gemma-3-270m-int4-cpu",
+    "smollm2": MODELS_HOME / "smollm2-135m-instruct-int4-cpu",
+}
+FIELDS = ("summary", "keywords")
 
 
-def evaluate(db: Path) -> dict:
-    labels = json.loads((Path(__file__).parent / "sample_labels.json").read_text())
+def _rows_from_db(db: Path, folder: Path) -> list[dict]:
     conn = sqlite3.connect(db)
+    cols = [r[1] for r in conn.execute("PRAGMA table_info(analysis_results)")]
+    quality = "a.quality" if "quality" in cols else "NULL"
     rows = conn.execute(
-        "SELECT f.path, f.status, a.category, a.language, a.summary, a.decided_by FROM files f "
-        "LEFT JOIN analysis_results a ON a.file_id = f.id WHERE f.run_id = (SELECT max(id) FROM runs)")
-    per_file = []
-    for path, status, category, language, summary, decided in rows:
-        rel = os.fsdecode(bytes(path)).removeprefix(str(SAMPLES) + "/")
-        if rel not in labels:
+        f"SELECT f.path, f.status, a.summary, a.keywords, a.category, a.language, a.decided_by, "
+        f"a.raw_output, {quality} FROM files f LEFT JOIN analysis_results a ON a.file_id = f.id "
+        "WHERE f.run_id = (SELECT max(id) FROM runs)")
+    out = []
+    for path, status, summary, keywords, category, language, decided, raw, qual in rows:
+        full = os.fsdecode(bytes(path))
+        out.append({"file": os.path.relpath(full, folder), "path": full, "status": status,
+                    "summary": summary, "keywords": json.loads(keywords) if keywords else [],
+                    "category": category, "language": language,
+                    "decided_by": json.loads(decided) if decided else {},
+                    "raw": _parse(raw), "quality": json.loads(qual) if qual else {}})
+    conn.close()
+    return out
+
+
+def _parse(raw):
+    try:
+        data = json.loads(raw) if raw else None
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def evidence_rows(folder: Path) -> list[dict]:
+    """What the evidence alone stores for every file: no model at all."""
+    from helios_desktop.analysis.describe import describe
+    from helios_desktop.records import FileTask
+    from helios_desktop.scan.reader import Skip, read_document
+
+    out = []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        st = path.stat()
+        try:
+            doc = read_document(FileTask(os.fsencode(path), st.st_size, st.st_mtime_ns), 10 << 20)
+        except Skip:
             continue
-        want_cat, want_lang = labels[rel]
-        per_file.append({
-            "file": rel, "status": status, "category": category, "want_category": want_cat,
-            "language": language, "want_language": want_lang, "summary": summary,
-            "decided_by": json.loads(decided) if decided else None,
-            "category_ok": category == want_cat,
-            "language_ok": (language or "").lower() == want_lang.lower(),
-        })
-    n = len(per_file)
-    model_cat = [f for f in per_file if f["decided_by"] and f["decided_by"].get("category") == "model"]
-    return {
-        "files": n,
-        "done": sum(f["status"] == "done" for f in per_file),
-        "category_accuracy": sum(f["category_ok"] for f in per_file) / n if n else 0.0,
-        "language_accuracy": sum(f["language_ok"] for f in per_file) / n if n else 0.0,
-        "category_by_model": len(model_cat),
-        "category_by_model_accuracy": (sum(f["category_ok"] for f in model_cat) / len(model_cat)
-                                       if model_cat else None),
-        "per_file": per_file,
-    }
+        d = describe(doc.path, doc.text, doc.kind, doc.hints)
+        out.append({"file": os.path.relpath(path, folder), "path": str(path), "status": "done",
+                    "summary": d.summary, "keywords": d.keywords,
+                    "category": doc.hints.get("category") or "other",
+                    "language": doc.hints.get("language") or doc.hints.get("language_guess") or "",
+                    "decided_by": {f: "evidence" for f in ("summary", "keywords", "category",
+                                                          "language")},
+                    "raw": None, "quality": {}})
+    return out
+
+
+def run_model(model: Path, folder: Path, db: Path | None = None) -> tuple[Path, float]:
+    db = db or Path(tempfile.mkdtemp()) / "quality.db"
+    cmd = [sys.executable, "-m", "helios_desktop", "analyze", str(folder), "--db", str(db),
+           "--model", str(model)]
+    started = time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    return db, time.perf_counter() - started
+
+
+def _text(path: str) -> str:
+    try:
+        return Path(path).read_text("utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
+def _names_term(summary: str, terms: list[str]) -> bool:
+    low = (summary or "").lower()
+    return any(t.lower() in low for t in terms)
+
+
+def _keyword_relevant(keyword: str, terms: list[str]) -> bool:
+    from helios_desktop.analysis.quality import content_words
+
+    kw = set(content_words(keyword)) or {keyword.lower()}
+    return any(kw & (set(content_words(t)) or {t.lower()}) for t in terms)
+
+
+def score(rows: list[dict], labels: dict, terms: dict) -> dict:
+    from helios_desktop.analysis.quality import FileVocabulary, check_keywords, check_summary, degenerate
+
+    done = [r for r in rows if r["status"] == "done"]
+    rep: dict = {"files": len(rows), "done": len(done)}
+    stored_deg = {"summary": 0, "keywords": 0}
+    model_deg = {"summary": 0, "keywords": 0}
+    model_pass = {"summary": 0, "keywords": 0}
+    model_answers = 0
+    grounding, specific, model_specific, kw_hits, kw_total = [], [], [], 0, 0
+    decided = {f: {"model": 0, "evidence": 0} for f in (*FIELDS, "category", "language")}
+    cat_ok = lang_ok = labelled = 0
+    for r in done:
+        vocab = FileVocabulary(_text(r["path"]), Path(r["path"]).name)
+        if degenerate(r["summary"] or ""):
+            stored_deg["summary"] += 1
+        if any(degenerate(str(k)) for k in r["keywords"]) or \
+                len({str(k).lower() for k in r["keywords"]}) < len(r["keywords"]):
+            stored_deg["keywords"] += 1
+        verdict = check_summary(r["summary"], vocab)
+        grounding.append(verdict.grounding or 0.0)
+        for f, who in r["decided_by"].items():
+            if f in decided and who in decided[f]:
+                decided[f][who] += 1
+        raw = r["raw"]
+        if raw is not None:
+            model_answers += 1
+            if degenerate(str(raw.get("summary", ""))):
+                model_deg["summary"] += 1
+            kws = raw.get("keywords") or []
+            if any(degenerate(str(k)) for k in kws) or len({str(k).lower() for k in kws}) < len(kws):
+                model_deg["keywords"] += 1
+            model_pass["summary"] += check_summary(raw.get("summary"), vocab).ok
+            model_pass["keywords"] += check_keywords(kws, vocab).ok
+        if r["file"] in terms:
+            ref = terms[r["file"]]
+            specific.append(_names_term(r["summary"], ref))
+            if raw is not None:
+                model_specific.append(_names_term(str(raw.get("summary", "")), ref))
+            kw_total += len(r["keywords"])
+            kw_hits += sum(_keyword_relevant(str(k), ref) for k in r["keywords"])
+        if r["file"] in labels:
+            labelled += 1
+            want_cat, want_lang = labels[r["file"]]
+            cat_ok += r["category"] == want_cat
+            lang_ok += (r["language"] or "").lower() == want_lang.lower()
+    n = len(done) or 1
+    share = lambda a, b: round(a / b, 3) if b else None  # noqa: E731
+    rep.update({
+        "stored_degenerate": {f: stored_deg[f] for f in FIELDS},
+        "summary_grounding_mean": round(sum(grounding) / n, 3),
+        "summary_names_specific": share(sum(specific), len(specific)),
+        "keyword_precision": share(kw_hits, kw_total),
+        "category_accuracy": share(cat_ok, labelled),
+        "language_accuracy": share(lang_ok, labelled),
+        "decided": decided,
+        "model_answers": model_answers,
+        "model_degenerate_rate": {f: share(model_deg[f], model_answers) for f in FIELDS},
+        "model_gate_pass_rate": {f: share(model_pass[f], model_answers) for f in FIELDS},
+        "model_summary_names_specific": share(sum(model_specific), len(model_specific)),
+    })
+    return rep
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", help="model folder (default: the configured one)")
-    parser.add_argument("--db", help="existing results database to score instead of running")
-    parser.add_argument("--verbose", action="store_true")
+    parser.add_argument("--models", default="tiny,default,smollm2,evidence",
+                        help="comma-separated: tiny, default, smollm2, evidence, or NAME from --model")
+    parser.add_argument("--model", action="append", default=[], metavar="NAME=PATH",
+                        help="another model folder to compare")
+    parser.add_argument("--folder", default=str(SAMPLES))
+    parser.add_argument("--db", help="score this existing database instead of running (one model)")
+    parser.add_argument("--verbose", action="store_true", help="print every stored summary")
+    parser.add_argument("--json", help="also write the report to this file")
     args = parser.parse_args()
-    if args.db:
-        db = Path(args.db)
-    else:
-        db = Path(tempfile.mkdtemp()) / "quality.db"
-        cmd = [sys.executable, "-m", "helios_desktop", "analyze", str(SAMPLES), "--db", str(db)]
-        if args.model:
-            cmd += ["--model", args.model]
-        subprocess.run(cmd, check=True)
-    report = evaluate(db)
-    if args.verbose:
-        for f in report["per_file"]:
-            mark = ("ok " if f["category_ok"] else "BAD") + " " + ("ok " if f["language_ok"] else "BAD")
-            print(f"{mark} {f['file']:<32} {f['category']!s:<15} {f['language']!s:<12} "
-                  f"{(f['summary'] or '')[:70]!r}")
-    print(json.dumps({k: v for k, v in report.items() if k != "per_file"}, indent=2))
+    folder = Path(args.folder).resolve()
+    labels = json.loads((HERE / "sample_labels.json").read_text()) if folder == SAMPLES else {}
+    terms = json.loads((HERE / "sample_terms.json").read_text()) if folder == SAMPLES else {}
+    known = dict(KNOWN)
+    for item in args.model:
+        name, _, path = item.partition("=")
+        known[name] = Path(path)
+    report = {}
+    for name in [m.strip() for m in args.models.split(",") if m.strip()]:
+        started = time.perf_counter()
+        if args.db:
+            rows = _rows_from_db(Path(args.db), folder)
+        elif name == "evidence":
+            rows = evidence_rows(folder)
+        else:
+            model = known.get(name)
+            if model is None or not (model / "genai_config.json").exists():
+                print(f"{name}: no model at {model}; skipped", file=sys.stderr)
+                continue
+            db, _ = run_model(model, folder)
+            rows = _rows_from_db(db, folder)
+        rep = score(rows, labels, terms)
+        rep["seconds"] = round(time.perf_counter() - started, 1)
+        report[name] = rep
+        if args.verbose:
+            for r in sorted(rows, key=lambda r: r["file"]):
+                who = r["decided_by"].get("summary", "?")[:1]
+                print(f"[{name}] {r['file']:<32} {who} {r['summary']!r}\n{'':40}{r['keywords']}")
+        print(json.dumps({name: rep}, indent=1), flush=True)
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, indent=1) + "\n")
 
 
 if __name__ == "__main__":

@@ -108,5 +108,6 @@ def describe(path: bytes, text: str, label: str, hints: dict) -> Description:
                                  hints.get("language_guess") or "English",
                                  names=_names(label, text, language)[:2], name=name)
     if not keywords:  # a file too small for YAKE: the summary's own content words
-        keywords = choose_keywords(re.findall(r"[\w.-]+", summary), label)
+        keywords = choose_keywords(re.findall(r"[\w.-]+", summary), label, short_ok=True) or \
+            [os.path.splitext(name)[0] or name]
     return Description(summary, keywords)

@@ -66,11 +66,11 @@ def yake_keywords(text: str, language: str = "English", limit: int = 12) -> list
 
 
 def _acceptable(kw: str, seen: set[str], kind_words: set[str],
-                vocab: FileVocabulary | None) -> bool:
+                vocab: FileVocabulary | None, short_ok: bool = False) -> bool:
     low = kw.lower()
     if not kw or len(kw) > MAX_CHARS or _NOISE.search(kw) or low in seen:
         return False
-    if len(kw) <= 3 and not kw.isupper():  # "usr", "bin", "adr": fragments, not topics
+    if len(kw) <= 3 and not kw.isupper() and not short_ok:  # "usr", "bin", "adr": fragments, not topics
         return False
     content = [w for w in words(kw) if w not in _GENERIC and w not in kind_words and len(w) > 2]
     if not content:
@@ -82,14 +82,14 @@ def _acceptable(kw: str, seen: set[str], kind_words: set[str],
 
 
 def choose_keywords(candidates, kind: str = "", limit: int = MAX_KEYWORDS,
-                    vocab: FileVocabulary | None = None) -> list[str]:
+                    vocab: FileVocabulary | None = None, short_ok: bool = False) -> list[str]:
     """The first ``limit`` acceptable candidates: no duplicates, no noise, no generic words."""
     seen: set[str] = set()
     kind_words = set(words(kind))
     out = []
     for kw in candidates:
         kw = _clean_keyword(str(kw))
-        if _acceptable(kw, seen, kind_words, vocab):
+        if _acceptable(kw, seen, kind_words, vocab, short_ok):
             seen.add(kw.lower())
             out.append(kw)
             if len(out) == limit:
@@ -112,7 +112,7 @@ def evidence_keywords(text: str, summary: str, kind: str, category: str,
     vocab = FileVocabulary(text, name)
     # Names the extractor read from the file's structure (a licence's name, defined
     # functions) come first and need no vocabulary check: they are the evidence.
-    chosen = choose_keywords(names or [], kind)
+    chosen = choose_keywords(names or [], kind, short_ok=True)
     candidates = chosen + yake_keywords(source, language if prose else "English")
     if not prose:
         idents = [m.group(1) for m in _IDENT.finditer(text[:20000])]
@@ -121,4 +121,4 @@ def evidence_keywords(text: str, summary: str, kind: str, category: str,
             counts[ident] = counts.get(ident, 0) + 1
         candidates += sorted(counts, key=lambda k: -counts[k])[:10]
     rest = choose_keywords(candidates[len(chosen):], kind, vocab=vocab)
-    return choose_keywords(chosen + rest, kind)
+    return choose_keywords(chosen + rest, kind, short_ok=True)
