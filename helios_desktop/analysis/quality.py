@@ -239,3 +239,28 @@ def gate(data: dict, text: str, name: str, kind: str = "") -> dict[str, Verdict]
     if "keywords" in data:
         out["keywords"] = check_keywords(data["keywords"], vocab, kind)
     return out
+
+
+# The Results tab's quality filter: (label, key of store.reader.QUALITY_FILTERS).
+QUALITY_CHOICES = [("all answers", ""), ("model answer kept", "model"),
+                   ("evidence (model answer refused)", "evidence"), ("not checked", "unchecked")]
+
+
+def decided_note(field: str, who: str, quality: dict | None) -> str:
+    """Who decided ``field`` and, for a gated field, what the gate said of the model's answer."""
+    verdict = (quality or {}).get(field)
+    if not isinstance(verdict, dict):
+        return who
+    note = verdict.get("verdict", "")
+    if verdict.get("detail"):
+        note += f", {verdict['detail']}"
+    if verdict.get("grounding") is not None:
+        note += f", grounding {verdict['grounding']:.2f}"
+    return f"{who} (model answer: {note})" if who == "evidence" else f"{who} (gate: {note})"
+
+
+def verdict_lines(decided_by: dict, quality: dict | None) -> list[str]:
+    """One line per field for people: who decided it and, for gated fields, the verdict."""
+    lines = [f"quality gate: {(quality or {}).get('gate', 'not checked')}"]
+    return lines + [f"{field}: {decided_note(field, who, quality)}"
+                    for field, who in decided_by.items()]

@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 from .. import __version__
+from ..analysis.quality import QUALITY_CHOICES, decided_note, verdict_lines
 from ..analysis.schema import CATEGORIES
 from ..config import ConfigError, Settings, load_settings
 from ..engines.model_folder import model_note
@@ -124,9 +125,12 @@ class MainWindow(QMainWindow):
         f.detailFields.verticalHeader().setVisible(False)
         f.statusCombo.addItems(["all statuses"] + STATUSES[1:])
         f.categoryCombo.addItems(["all categories", *CATEGORIES])
+        for label, key in QUALITY_CHOICES:
+            f.qualityCombo.addItem(label, key)
         f.filterEdit.textChanged.connect(self._apply_filters)
         f.statusCombo.currentIndexChanged.connect(self._apply_filters)
         f.categoryCombo.currentIndexChanged.connect(self._apply_filters)
+        f.qualityCombo.currentIndexChanged.connect(self._apply_filters)
         f.openFileButton.clicked.connect(lambda: self._open_selected(folder=False))
         f.showFolderButton.clicked.connect(lambda: self._open_selected(folder=True))
         self._extra_filter = ("", "")  # (language or extension, value) from the Overview
@@ -687,7 +691,8 @@ class MainWindow(QMainWindow):
         extra = self._extra_filter
         self.model.set_filters(f.filterEdit.text(), status, category,
                                language=extra[1] if extra[0] == "language" else "",
-                               extension=extra[1] if extra[0] == "extension" else "")
+                               extension=extra[1] if extra[0] == "extension" else "",
+                               quality=f.qualityCombo.currentData() or "")
         f.extraFilterButton.setVisible(bool(extra[0]))
         f.extraFilterButton.setText(f"{extra[0]}: {extra[1]}  ✕" if extra[0] else "")
 
@@ -754,7 +759,8 @@ class MainWindow(QMainWindow):
                 value = json.dumps(value, ensure_ascii=False)
             if key == "contains_personal_data" and info.get("evidence"):
                 value += ": " + personal_evidence(info["evidence"])
-            rows.append((key.replace("_", " "), str(value), str(decided.get(key, ""))))
+            rows.append((key.replace("_", " "), str(value),
+                         decided_note(key, str(decided.get(key, "")), info.get("quality"))))
         if not rows and info["raw_output"]:
             rows.append(("raw model output", info["raw_output"][:400], ""))
         table.setRowCount(len(rows))
@@ -767,8 +773,8 @@ class MainWindow(QMainWindow):
             lines.append(json.dumps(info["result"], indent=2, ensure_ascii=False))
         if info["raw_output"]:
             lines += ["raw model output:", info["raw_output"]]
-        if decided:
-            lines.append("decided by: " + json.dumps(decided, ensure_ascii=False))
+        if info["decided_by"]:
+            lines += ["", *verdict_lines(info["decided_by"], info.get("quality"))]
         if info.get("evidence"):
             lines.append("personal data evidence: " + json.dumps(info["evidence"],
                                                                  ensure_ascii=False))

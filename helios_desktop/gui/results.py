@@ -85,9 +85,9 @@ class ResultsModel(QAbstractTableModel):
         self.endResetModel()
 
     def set_filters(self, text: str = "", status: str = "", category: str = "",
-                    language: str = "", extension: str = "") -> None:
+                    language: str = "", extension: str = "", quality: str = "") -> None:
         self.query = self.query.with_(text=text.strip(), status=status, category=category,
-                                      language=language, extension=extension)
+                                      language=language, extension=extension, quality=quality)
         self.refresh()
 
     def _page(self, number: int) -> list[dict]:
@@ -154,7 +154,8 @@ class ResultsModel(QAbstractTableModel):
         return {"path": row["path"], "status": row["status"], "reason": row["reason"],
                 "message": row["message"], "result": row["result"],
                 "raw_output": row["raw_output"], "decided_by": row["decided_by"],
-                "evidence": row.get("evidence")}
+                "evidence": row.get("evidence"),
+                "quality": row.get("quality")}
 
 
 def _default_columns() -> list[Column]:

@@ -41,6 +41,10 @@ _BUILTIN_COLUMNS = [
 _NUMERIC = {"tokens", "seconds", "contains_personal_data"}
 _DETAIL = "f.message, a.result, a.raw_output, a.decided_by, f.id"
 _SEARCH_TOKEN = re.compile(r"\w+", re.UNICODE)
+# The quality gate's verdicts (schema 4); a database written before it reads as unchecked.
+QUALITY_FILTERS = {"model": "json_extract(a.quality, '$.gate') = 'pass'",
+                   "evidence": "json_extract(a.quality, '$.gate') = 'fail'",
+                   "unchecked": "a.result IS NOT NULL AND a.quality IS NULL"}
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,7 @@ class ResultQuery:
     category: str = ""
     language: str = ""          # the result's language, exactly
     extension: str = ""         # ".txt": paths that end with it (any case)
+    quality: str = ""           # a key of QUALITY_FILTERS, "" for all
     order_by: str = ""          # a column name; "" is the order files were found in
     descending: bool = False
 
@@ -164,6 +169,9 @@ class LedgerReader:
             return None
         return list(data) if isinstance(data, dict) else None
 
+    def _has_quality(self) -> bool:
+        return any(r[1] == "quality" for r in self._all("PRAGMA table_info(analysis_results)"))
+
     def _where(self, query: ResultQuery) -> tuple[str, list]:
         run = query.run_id or self.latest_run()
         clauses, params = ["f.run_id = ?"], [run]
@@ -179,6 +187,9 @@ class LedgerReader:
         if query.extension:
             clauses.append("CAST(f.path AS TEXT) LIKE ? ESCAPE '\\'")
             params.append("%" + query.extension.replace("%", "\\%").replace("_", "\\_"))
+        if query.quality in QUALITY_FILTERS:
+            clauses.append(QUALITY_FILTERS[query.quality] if self._has_quality() else
+                           ("0" if query.quality != "unchecked" else "a.result IS NOT NULL"))
         if query.text:
             match = fts_query(query.text)
             if match and self._has_search():
@@ -262,17 +273,18 @@ class LedgerReader:
                 expr = f"CAST({expr} AS TEXT) COLLATE NOCASE"
             order = f"{expr} {direction}, f.id"
         select = ", ".join(c.expr for c in columns)
-        rows = self._all(f"SELECT {select}, {_DETAIL}, {self._evidence_expr()} "
+        quality = "a.quality" if self._has_quality() else "NULL"
+        rows = self._all(f"SELECT {select}, {_DETAIL}, {self._evidence_expr()}, {quality} "
                          "FROM files f LEFT JOIN analysis_results a "
                          f"ON a.file_id = f.id {where} ORDER BY {order} LIMIT ? OFFSET ?",
                          [*params, limit, offset])
         names = [c.name for c in columns] + ["message", "result", "raw_output", "decided_by",
-                                             "file_id", "evidence"]
+                                             "file_id", "evidence", "quality"]
         out = []
         for values in rows:
             row = dict(zip(names, values))
             row["path"] = bytes(row["path"])
-            for key in ("result", "decided_by", "evidence"):
+            for key in ("result", "decided_by", "evidence", "quality"):
                 row[key] = _loads(row[key])
             out.append(row)
         return out
