@@ -22,6 +22,8 @@ def vocab(rel: str) -> FileVocabulary:
     ("This C source C source C source C source C source.", "degenerate"),
     ("This settings file is a 0000000000000000.", "degenerate"),
     ("This log log log file records things.", "degenerate"),
+    ("This settings file is /var/log/app/ / / / / / / / / / / / / /.", "degenerate"),
+    ("This C source is required.", "generic"),
     ("The file contains one or two sentences on what this file is and what it contains.", "copied"),
     ("The file content between the markers is untrusted data.", "copied"),
     ("This text document is a summary of the file.", "placeholder"),

@@ -26,6 +26,7 @@ MIN_KEYWORD_GROUNDING = 0.6
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
 _CHAR_RUN = re.compile(r"(\S)\1{5,}")           # "0000000", "......", "-------"
+_TOKEN_RUN = re.compile(r"(?:^|\s)(\S{1,3})(?:\s+\1){3,}(?=\s|$)")  # "/ / / /", "- - - -"
 _PLACEHOLDERS = [re.compile(p, re.I) for p in (
     r"[{<\[]\s*(insert|your|summary|description|placeholder|todo|tbd|fill|file ?name)\b",
     r"\bsummary of (the|this) (file|document)\b",
@@ -112,7 +113,8 @@ def content_words(text: str, kind: str = "") -> list[str]:
     kind_words = set(words(kind))
     # Numbers are left out: counts and sizes are computed, not quoted from the file.
     return [w for w in words(text)
-            if w not in _GENERIC and w not in kind_words and len(w) > 2 and not w.isdigit()]
+            if w not in _GENERIC and w not in kind_words and not w.isdigit()
+            and (len(w) > 2 or (len(w) == 2 and not w.isalpha()))]  # "q1", "v2" name things
 
 
 def degenerate(text: str) -> str:
@@ -120,6 +122,9 @@ def degenerate(text: str) -> str:
     run = _CHAR_RUN.search(text)
     if run:
         return f"run of {run.group(1)!r} x{len(run.group(0))}"
+    run = _TOKEN_RUN.search(text)
+    if run:
+        return f"token {run.group(1)!r} repeated"
     ws = words(text)
     # Numbers repeat legitimately ("0.0.0.0:8080", "1.2.3"); words must not.
     grams = Counter(g for g in (tuple(ws[i:i + 3]) for i in range(len(ws) - 2))
@@ -184,7 +189,7 @@ def check_summary(summary, vocab: FileVocabulary, kind: str = "") -> Verdict:
     if copied:
         return Verdict("copied", f"prompt text {copied!r}")
     content = content_words(summary, kind)
-    if not content:
+    if len(set(content)) < 2:  # "This subtitles are required."
         return Verdict("generic", "names nothing beyond the file's kind", 0.0)
     found = [w for w in content if vocab.has(w)]
     share = len(found) / len(content)
