@@ -6,7 +6,7 @@ import json
 import sqlite3
 
 from helios_desktop.analysis.quality import verdict_lines
-from helios_desktop.records import AnalysisResult, FileTask, Status
+from helios_desktop.records import AnalysisResult, FileTask, ScanChunk, Status
 from helios_desktop.store.export import write_csv, write_jsonl
 from helios_desktop.store.ledger import _MIGRATIONS, Ledger, iter_rows, open_readonly
 from helios_desktop.store.reader import LedgerReader, ResultQuery
@@ -17,8 +17,8 @@ DATA = {"summary": "s", "category": "other", "language": "English", "keywords": 
 
 def _run(ledger, paths):
     run = ledger.start_run(b"/f", "m", "cpu", {})
-    ledger.add_discovered(run, [FileTask(p, 1, 1) for p in paths])
-    ids = [lease.file_id for lease in ledger.lease(run, 10)]
+    ledger.add_discovered(run, ScanChunk(tasks=[FileTask(p, 1, 1) for p in paths]))
+    ids = [task.file_id for task in ledger.lease(run, 10)]
     return run, ids
 
 
