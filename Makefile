@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml scripts/system-deps.sh
 	bash scripts/system-deps.sh
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[gui,test]'
+	$(BIN)/python -m pip install --quiet -e '.[cpu,gui,test]'
 	touch $(STAMP)
 
 venv: $(STAMP)

@@ -8,6 +8,8 @@
     python -m bench run-50k [--files N] [--model DIR]
     python -m bench pytorch-baseline [--model DIR] [--checkpoint HF_DIR] [--files N]
     python -m bench gpu [--corpus-sizes 5000] [--precision fp16|int4] [--sweep 16 64 ...] [--oom]   (CUDA)
+    python -m bench batching --model DIR [--full-model DIR] [--files N] [--repeat R]
+    python -m bench heartbeat-stall --model DIR [--tokens N]
     python -m bench chaos [--files N] [--worker-kills N] [--backend-kills M] [--stops S]
 
 Every timed figure is the median of ``--repeat`` runs, with the spread; ratios compare
@@ -315,6 +317,83 @@ def cmd_chaos(args) -> None:
         raise SystemExit(1)
 
 
+def cmd_batching(args) -> None:
+    """files/s of the batch designs on resources/samples: static batches of 1 and of
+    --batch-size through og.Generator (--model), continuous og.Engine (--full-model, a
+    build without prune_lm_head, which the CPU Engine needs)."""
+    from collections import Counter
+
+    from helios_desktop.analysis.schema import load_schema
+    from helios_desktop.engines.onnx import ONNXInferenceEngine
+
+    samples = Path(__file__).resolve().parent.parent / "resources" / "samples"
+    docs = load_docs(samples, 10 * 1024 * 1024)[: args.files]
+    for d in docs:
+        d.root = os.fsencode(samples)
+    designs = [("static, batch 1", args.model, "static", 1),
+               (f"static, batch {args.batch_size}", args.model, "static", args.batch_size)]
+    if args.full_model:
+        designs.append((f"og.Engine, {args.batch_size} in flight", args.full_model, "continuous",
+                        args.batch_size))
+    rows, data = [("files", len(docs))], {"files": len(docs), "designs": {}}
+    for name, model, batching, size in designs:
+        engine = ONNXInferenceEngine(model, load_schema(None), provider=args.provider,
+                                     batching=batching, max_batch_size=size,
+                                     max_input_tokens=args.max_input_tokens,
+                                     max_output_tokens=args.max_output_tokens)
+        rates, outcome = [], Counter()
+        for _ in range(args.repeat):
+            started = time.perf_counter()
+            results = engine.analyze(docs)
+            rates.append(len(docs) / (time.perf_counter() - started))
+            outcome = Counter(r.reason.value if r.reason else r.status.value for r in results)
+        engine.close()
+        rows.append((name, f"files/s {spread(rates)}; outcomes {dict(outcome)}"))
+        data["designs"][name] = {"files_per_second": median(rates), "runs": rates,
+                                 "outcomes": dict(outcome), "model": str(model)}
+    report("batching", rows, data)
+
+
+def cmd_heartbeat_stall(args) -> None:
+    """How long a thread ticking every 50 ms (the worker's heartbeat) is held up while
+    onnxruntime-genai loads a model and prefills one prompt of --tokens tokens."""
+    import threading
+
+    import numpy as np
+    import onnxruntime_genai as og
+
+    gaps: list[float] = []
+    stop = threading.Event()
+
+    def tick() -> None:
+        last = time.perf_counter()
+        while not stop.wait(0.05):
+            now = time.perf_counter()
+            gaps.append(now - last)
+            last = now
+
+    threading.Thread(target=tick, daemon=True).start()
+    started = time.perf_counter()
+    model = og.Model(args.model)
+    load, load_gap = time.perf_counter() - started, max(gaps, default=0.0)
+    gaps.clear()
+    tokenizer = og.Tokenizer(model)
+    ids = np.array(tokenizer.encode("word " * args.tokens)[: args.tokens], dtype=np.int32)[None, :]
+    params = og.GeneratorParams(model)
+    params.set_search_options(max_length=ids.shape[1] + 8, batch_size=1)
+    generator = og.Generator(model, params)
+    started = time.perf_counter()
+    generator.append_tokens(ids)
+    prefill = time.perf_counter() - started
+    stop.set()
+    prefill_gap = max(gaps, default=0.0)
+    report("heartbeat-stall", [("model load", f"{load:.2f} s, longest tick gap {load_gap:.2f} s"),
+                               (f"append_tokens({ids.shape[1]})",
+                                f"{prefill:.2f} s, longest tick gap {prefill_gap:.2f} s")],
+           {"load_seconds": load, "load_gap": load_gap, "tokens": int(ids.shape[1]),
+            "prefill_seconds": prefill, "prefill_gap": prefill_gap})
+
+
 def cmd_gpu(args) -> None:
     from bench.gpu import run_gpu_benchmark
 
@@ -384,6 +463,14 @@ def main() -> None:
                    "default model's, made once from its GGUF)")
     p.set_defaults(func=cmd_pytorch_baseline,
                    model=None)
+    p = sub.add_parser("batching", help="files/s of static batch 1, static batch N, og.Engine")
+    common(p, 33, repeat=3)
+    p.add_argument("--full-model", default=None, help="the same model built without prune_lm_head")
+    p.set_defaults(func=cmd_batching)
+    p = sub.add_parser("heartbeat-stall", help="how long native calls hold the GIL")
+    p.add_argument("--model", required=True)
+    p.add_argument("--tokens", type=int, default=4000)
+    p.set_defaults(func=cmd_heartbeat_stall)
     p = sub.add_parser("gpu")
     common(p, 5000, repeat=1)
     p.add_argument("--corpus-sizes", type=int, nargs="*", default=[5000],

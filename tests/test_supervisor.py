@@ -165,3 +165,69 @@ def test_exporter_refuses_a_public_address_unless_allowed(tmp_path, tiny_model):
     result = helios(*analyze_args(tmp_path, tmp_path / "h.db", tiny_model,
                                   "--set", "metrics_host=0.0.0.0"))
     assert result.returncode == 1 and "metrics_allow_remote" in result.stderr
+
+
+def test_a_worker_busy_in_one_long_call_is_not_killed_as_frozen(tmp_path, tiny_model):
+    # onnxruntime-genai holds the GIL in native calls (a model load, a long prefill), so
+    # the heartbeat thread is silent meanwhile. Here the worker holds it for 6 s while
+    # loading and 6 s in one batch, with a 2 s heartbeat timeout: it is busy (its CPU time
+    # grows), not frozen, and must be neither killed nor charge its files an attempt.
+    folder = tmp_path / "c"
+    _corpus(folder, 6, marker="LONG-CALL", marker_at={2})
+    db = tmp_path / "h.db"
+    proc = _start(folder, db, tiny_model, "--workers", "1", "--batch-size", "2",
+                  "--set", "worker_heartbeat_timeout=2",
+                  hooks={"hold_gil_at_load": 6, "hold_gil_on": "LONG-CALL", "hold_gil_seconds": 6})
+    events = []
+    assert _finish(proc, events) == 0, proc.stderr.read()
+    assert events[-1]["event"] == "run_finished" and events[-1]["restarts"] == 0
+    states = [e["state"] for e in events if e["event"] == "worker"]
+    assert states[:3] == ["starting", "loading_model", "ready"]
+    rows = db_rows(db)
+    assert all(r["status"] == "done" and r["attempts"] == 0 for r in rows), rows
+
+
+def test_a_user_stop_while_busy_releases_files_without_an_attempt(tmp_path, tiny_model):
+    # The worker is still on its batch when the stop deadline passes and is killed: a stop
+    # the user asked for is not a crash, so its files go back to pending as they were.
+    import asyncio
+    import io
+
+    from helios_desktop.analysis.schema import load_schema
+    from helios_desktop.backend.events import EventWriter
+    from helios_desktop.backend.messages import EngineSpec
+    from helios_desktop.backend.supervisor import HeliosOrchestrator
+    from helios_desktop.config import load_settings
+    from helios_desktop.engines.model_folder import ModelFolder
+    from helios_desktop.store.ledger import Ledger
+
+    folder = tmp_path / "c"
+    _corpus(folder, 8, marker="FREEZE-NOW", marker_at={0})
+    settings = load_settings(None,
+                             {"workers": 1, "worker_heartbeat_timeout": 3600,
+                              "max_batch_size": 4, "max_output_tokens": 64})
+    spec = EngineSpec(model=ModelFolder.read(tiny_model), provider="cpu", requested_provider="cpu",
+                      schema=load_schema(None).schema, max_batch_size=4, max_input_tokens=64,
+                      max_output_tokens=64, max_file_size=1 << 20,
+                      test_hooks={"hang_on": "FREEZE-NOW"})
+    ledger = Ledger(tmp_path / "h.db")
+    run = None
+
+    class Stream(io.StringIO):
+        def write(self, text):
+            for line in text.splitlines():
+                event = parse_event(line)
+                if event["event"] == "worker" and event["state"] == "busy":
+                    run.request_stop()
+            return len(text)
+
+    run = HeliosOrchestrator(settings, str(folder), ledger, spec, events=EventWriter(Stream()),
+                             stop_timeout=0.5)
+    summary = asyncio.run(run.execute())
+    assert summary.status == "interrupted"
+    rows = db_rows(tmp_path / "h.db")
+    assert rows and all(r["attempts"] == 0 for r in rows), rows
+    assert not [r for r in rows if r["status"] == "leased"]
+    frozen = next(r for r in rows if bytes(r["path"]).endswith(b"r0000.txt"))
+    assert frozen["status"] == "pending" and frozen["attempts"] == 0
+    ledger.close()

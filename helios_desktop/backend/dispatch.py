@@ -135,6 +135,16 @@ class DispatchPolicy:
             slot.accepting = False
         return self.ledger.release_worker(self.run_id, wid, self.max_attempts)
 
+    def worker_stopped(self, wid: int) -> None:
+        """Ended because the user stopped the run (killed mid-batch at the stop deadline):
+        its leased files go back without an attempt."""
+        slot = self.slots.get(wid)
+        if slot is not None:
+            slot.in_flight.clear()
+            slot.suspect_batch = None
+            slot.accepting = False
+        self.ledger.release_worker_files(self.run_id, wid)
+
     # -- questions the shell asks -----------------------------------------------------------
 
     def in_flight(self, wid: int | None = None) -> int:

@@ -92,5 +92,7 @@ class EngineSpec:
     max_output_tokens: int
     max_file_size: int
     requested_provider: str = "auto"   # auto may fall back to the CPU if CUDA fails to load
+    batching: str = "auto"             # auto | static | continuous (see engines/onnx.py)
+    root: str = ""                     # the analyzed folder (prompts name files relative to it)
     gpu: int | None = None
     test_hooks: dict = field(default_factory=dict)

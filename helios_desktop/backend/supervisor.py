@@ -312,6 +312,14 @@ class HeliosOrchestrator:
             self._set_state(worker, "stopped")
             self._poke()
             return
+        if worker.expected_exit and self.stop_requested:
+            # the user's stop ended it mid-batch: a stop is not a crash, no attempt is charged
+            log.info("worker %d stopped (%s) with %d batches in flight; their files stay pending",
+                     worker.wid, how, in_flight, extra={"worker": worker.wid})
+            self.policy.worker_stopped(worker.wid)
+            self._set_state(worker, "stopped")
+            self._poke()
+            return
         log.warning("worker %d (pid %d) died (%s) with %d batches in flight", worker.wid, worker.pid,
                     how, in_flight, extra={"worker": worker.wid, "exit": how,
                                            "told": not worker.ready_once})
@@ -345,10 +353,24 @@ class HeliosOrchestrator:
         self._poke()
 
     async def _watchdog(self) -> None:
+        # onnxruntime-genai holds the GIL in its native calls (loading a model, a long
+        # prefill: 107 s for 4,000 tokens measured, see PERFORMANCE.md), so a busy worker's
+        # heartbeat thread can be silent for long. A worker whose process used CPU time or
+        # read bytes since the last look is busy in one call, not dead: that counts as a
+        # sign of life. A frozen or deadlocked one uses neither and is killed once silent
+        # for worker_heartbeat_timeout; worker_batch_timeout still bounds one batch.
+        seen: dict[int, tuple[int, float]] = {}
         while True:
             await asyncio.sleep(0.5)
             watched = [w.wid for w in self.workers.values()
                        if w.process.is_alive() and not w.expected_exit]
+            for wid in watched:
+                pid = self.workers[wid].process.pid
+                work = _work_done(pid)
+                before = seen.get(wid)
+                seen[wid] = (pid, work)
+                if before is not None and before[0] == pid and work > before[1]:
+                    self.policy.heard_from(wid)
             for wid, why in self.policy.stuck(watched):
                 log.warning("worker %d is stuck (%s): killing it", wid, why, extra={"worker": wid})
                 self.workers[wid].process.kill()
@@ -579,6 +601,23 @@ class HeliosOrchestrator:
         if self.on_progress:
             self.on_progress(info)
 
+
+
+def _work_done(pid: int) -> float:
+    """CPU seconds plus megabytes read by process ``pid`` so far (0 when it is gone)."""
+    import psutil
+
+    try:
+        proc = psutil.Process(pid)
+        with proc.oneshot():
+            cpu = proc.cpu_times()
+            try:
+                read = proc.io_counters().read_chars / 1e6
+            except (AttributeError, psutil.AccessDenied):
+                read = 0.0
+        return cpu.user + cpu.system + read
+    except psutil.Error:
+        return 0.0
 
 
 def run_backend(run: HeliosOrchestrator, *, stop_on_stdin: bool = False) -> RunSummary:

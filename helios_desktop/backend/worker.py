@@ -28,10 +28,12 @@ log = logging.getLogger("helios.worker")
 class WorkerCore:
     """Read files and analyze them: one outcome per item, whatever happens."""
 
-    def __init__(self, engine, max_file_size: int, test_hooks: dict | None = None):
+    def __init__(self, engine, max_file_size: int, test_hooks: dict | None = None,
+                 root: bytes = b""):
         self.engine = engine
         self.max_file_size = max_file_size
         self.hooks = test_hooks or {}
+        self.root = root
 
     def process(self, items: list[FileTask]) -> list[tuple[int, AnalysisResult]]:
         outcomes: dict[int, AnalysisResult] = {}
@@ -50,6 +52,7 @@ class WorkerCore:
                                                         message=f"{exc.__class__.__name__}: {exc}")
                 continue
             self._test_hooks(doc.text)
+            doc.root = self.root
             docs.append(doc)
             doc_ids.append(task.file_id)
         if docs:
@@ -64,6 +67,23 @@ class WorkerCore:
             os._exit(3)
         if self.hooks.get("hang_on") and self.hooks["hang_on"] in text:
             os.kill(os.getpid(), signal.SIGSTOP)  # frozen: no heartbeat, no progress
+        if self.hooks.get("hold_gil_on") and self.hooks["hold_gil_on"] in text:
+            hold_gil(float(self.hooks.get("hold_gil_seconds", 5)))  # a long native call
+
+
+def hold_gil(seconds: float) -> None:
+    """Busy for ``seconds`` without letting another thread run, as onnxruntime-genai's
+    native calls are (test hook: the heartbeat thread stays silent meanwhile)."""
+    if seconds <= 0:
+        return
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(seconds + 5)
+    try:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            pass
+    finally:
+        sys.setswitchinterval(interval)
 
 
 def build_engine(spec: EngineSpec, on_resized):
@@ -71,6 +91,8 @@ def build_engine(spec: EngineSpec, on_resized):
     from ..analysis.schema import AnalysisSchema
 
     return ONNXInferenceEngine(spec.model, AnalysisSchema(spec.schema), provider=spec.provider,
+                               requested_provider=spec.requested_provider,
+                               batching=spec.batching,
                                max_batch_size=spec.max_batch_size,
                                max_input_tokens=spec.max_input_tokens,
                                max_output_tokens=spec.max_output_tokens,
@@ -92,6 +114,13 @@ def die_with_parent() -> None:
         return
     if os.getppid() != parent:  # the parent died before the request took effect
         os._exit(1)
+
+
+def pin_gpu(gpu: int | None) -> None:
+    """Make ``gpu`` the only one this process sees. Set, not setdefault: a value inherited
+    from the supervisor's environment would put every worker on one GPU."""
+    if gpu is not None:
+        os.environ["CUDA_VISIBLE_DEVICES"] = str(gpu)
 
 
 class _Channel:
@@ -116,25 +145,14 @@ def worker_main(worker_id: int, conn: Connection, spec: EngineSpec,
     # The supervisor coordinates shutdown; Ctrl-C in the terminal must not kill us mid-batch.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     die_with_parent()
-    if spec.gpu is not None:
-        os.environ.setdefault("CUDA_VISIBLE_DEVICES", str(spec.gpu))
+    pin_gpu(spec.gpu)
     channel = _Channel(conn)
     pid = os.getpid()
     channel.send(WorkerState(worker_id, pid, "starting"))
-    channel.send(WorkerState(worker_id, pid, "loading_model"))
-    try:
-        engine = build_engine(spec, lambda old, new, why: channel.send(
-            BatchResized(worker_id, old, new, why)))
-    except Exception as exc:
-        channel.send(WorkerFailed(worker_id, f"the model could not be loaded: {exc}",
-                                  traceback.format_exc()))
-        os._exit(2)
-    core = WorkerCore(engine, spec.max_file_size, spec.test_hooks)
-    ready = WorkerState(worker_id, pid, "ready", device=engine.provider,
-                        batch_size=engine.batch_size, model=engine.model_name,
-                        demonstration=bool(getattr(engine, "demonstration", False)))
-    channel.send(ready)
 
+    # The heartbeat runs from before the model loads. onnxruntime-genai holds the GIL in
+    # its native calls, so the thread is silent while one runs; the supervisor's watchdog
+    # then reads this process's CPU time to tell "busy in one call" from "dead".
     busy_since: list[float | None] = [None]
     stop = threading.Event()
 
@@ -144,6 +162,22 @@ def worker_main(worker_id: int, conn: Connection, spec: EngineSpec,
                 return
 
     threading.Thread(target=beat, name="helios-heartbeat", daemon=True).start()
+    channel.send(WorkerState(worker_id, pid, "loading_model"))
+    try:
+        hold_gil(float((spec.test_hooks or {}).get("hold_gil_at_load", 0)))
+        engine = build_engine(spec, lambda old, new, why: channel.send(
+            BatchResized(worker_id, old, new, why)))
+    except Exception as exc:
+        stop.set()
+        channel.send(WorkerFailed(worker_id, f"the model could not be loaded: {exc}",
+                                  traceback.format_exc()))
+        os._exit(2)
+    core = WorkerCore(engine, spec.max_file_size, spec.test_hooks, os.fsencode(spec.root))
+    ready = WorkerState(worker_id, pid, "ready", device=engine.provider,
+                        batch_size=engine.batch_size, model=engine.model_name,
+                        demonstration=bool(getattr(engine, "demonstration", False)))
+    channel.send(ready)
+
     try:
         while True:
             try:

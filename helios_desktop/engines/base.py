@@ -29,6 +29,17 @@ class InferenceEngine(Protocol):
     def close(self) -> None: ...
 
 
+def import_genai():
+    """The onnxruntime_genai module, or an EngineError that says how to install it."""
+    try:
+        import onnxruntime_genai
+    except ImportError as exc:
+        raise EngineError(f"onnxruntime-genai is not installed ({exc}); install the runtime with "
+                          "pip install 'helios-desktop[cpu]', or 'helios-desktop[gpu]' for "
+                          "NVIDIA GPUs (never both)") from None
+    return onnxruntime_genai
+
+
 def is_oom(exc: BaseException) -> bool:
     return isinstance(exc, MemoryError) or (isinstance(exc, RuntimeError) and bool(_OOM.search(str(exc))))
 

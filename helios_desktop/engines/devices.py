@@ -29,8 +29,11 @@ def gpu_count() -> int:
 
 def cuda_usable() -> tuple[bool, str]:
     """Whether this onnxruntime-genai build can use CUDA here, and why not when it cannot."""
-    import onnxruntime_genai as og
-
+    try:
+        import onnxruntime_genai as og
+    except ImportError:
+        return False, ("onnxruntime-genai is not installed "
+                       "(install the gpu extra: pip install 'helios-desktop[gpu]')")
     if not og.is_cuda_available():
         return False, ("this onnxruntime-genai build has no CUDA support "
                        "(replace onnxruntime-genai and onnxruntime with onnxruntime-genai-cuda and "

@@ -4,12 +4,14 @@
 is the product's implementation. Decoding is constrained by the schema
 (llguidance), and every output is parsed and validated again in code.
 
-Batching: models built with paged attention (CUDA) go through ``og.Engine``,
-which schedules requests continuously. Other models run static batches of
-similar length through ``og.Generator``; those that cannot batch prompts of
-unequal length (Gemma 3 on the CPU) get batches of equal length only. The
-batch size adapts: an out-of-memory error halves it and retries the same
-files; it grows back after a run of successes.
+Batching (``batching``): models built with paged attention on CUDA go through
+``og.Engine`` (continuous.py: one request per file, fed as slots free up); so does any
+model with ``batching: continuous``. Other models run static batches of similar length
+through ``og.Generator``; those that cannot batch prompts of unequal length (Gemma 3 on
+the CPU) get batches of equal length only. A static batch that fails is retried file by
+file, so one file never takes its neighbours down. The batch size adapts: an
+out-of-memory error halves it and retries the same files; it grows back after a run of
+successes.
 """
 
 from __future__ import annotations
@@ -27,14 +29,15 @@ from ..analysis import prompts
 from ..analysis.evidence import apply_evidence, personal_evidence
 from ..analysis.schema import CATEGORIES, AnalysisSchema
 from ..records import AnalysisResult, Document, Reason, Status
-from .base import EngineError, Generation, is_oom
+from .base import EngineError, Generation, import_genai, is_oom
+from .continuous import ContinuousScheduler, Failure
 from .devices import ProviderError, resolve_provider
 from .model_folder import ModelFolder
 
 log = logging.getLogger("helios.engine")
 
 GROW_AFTER = 8  # successful batches before the batch size doubles again
-ENGINE_STALL_SECONDS = 300  # og.Engine with requests pending but no event for them: give up
+BATCHING = ("auto", "static", "continuous")
 
 
 @dataclass
@@ -47,20 +50,33 @@ class ONNXInferenceEngine:
     """onnxruntime-genai engine with guided JSON decoding and adaptive batching."""
 
     def __init__(self, model: ModelFolder | str | Path, schema: AnalysisSchema, *,
-                 provider: str = "auto", max_batch_size: int = 8, max_input_tokens: int = 512,
+                 provider: str = "auto", requested_provider: str | None = None,
+                 batching: str = "auto", max_batch_size: int = 8, max_input_tokens: int = 512,
                  max_output_tokens: int = 160,
                  on_batch_resized: Callable[[int, int, str], None] | None = None):
-        import onnxruntime_genai as og
-
+        """``provider`` is auto, cuda or cpu. A caller that resolved ``auto`` already (the
+        worker, from its spec) passes the resolved one and ``requested_provider``: when the
+        request was ``auto``, a CUDA failure at load falls back to the CPU (one log line).
+        ``batching``: auto (og.Engine for paged-attention models on CUDA, static batches
+        through og.Generator otherwise), static, or continuous (og.Engine; on the CPU it
+        needs a model built without prune_lm_head)."""
+        og = import_genai()
         self._og = og
         self.folder = model if isinstance(model, ModelFolder) else ModelFolder.read(model)
         self.model_path = Path(self.folder.path)
         self.model_name = self.folder.name
         self.model_type = self.folder.model_type
-        try:
-            self.provider = resolve_provider(provider)
-        except ProviderError as exc:
-            raise EngineError(str(exc)) from None
+        if requested_provider is None:
+            requested_provider = provider
+            try:
+                provider = resolve_provider(provider)
+            except ProviderError as exc:
+                raise EngineError(str(exc)) from None
+        if batching not in BATCHING:
+            raise EngineError(f"batching {batching!r} is not one of {', '.join(BATCHING)}")
+        self.provider = provider
+        self.batching = batching
+        self.scheduler: ContinuousScheduler | None = None
         self.schema = schema
         self.max_batch_size = max_batch_size
         self.batch_size = max_batch_size
@@ -71,7 +87,7 @@ class ONNXInferenceEngine:
         try:
             self._load(self.provider)
         except Exception as exc:
-            if provider == "auto" and self.provider == "cuda":
+            if requested_provider == "auto" and self.provider == "cuda":
                 log.warning("provider auto: CUDA failed to load the model (%s); using the CPU", exc)
                 self.provider = "cpu"
                 try:
@@ -92,15 +108,16 @@ class ONNXInferenceEngine:
         # Base models with the built-in schema get a grammar whose summary opens with
         # the file's kind ("This Python source ..."); others get the schema as is.
         self.kind_grammar = not self.chat and schema.is_default
-        self._json_grammar = ("start: obj TAIL\nTAIL: /\\n+\\x01/\nobj: %json "
-                              + schema.guidance_json() + "\n")
-        self._newline_tokens: dict[int, bool] = {}
+        self._json_grammar = prompts.json_grammar(schema)
+        self._tail_tokens: dict[int, bool] = {}
         self.demonstration = self.folder.demonstration
 
     def _load(self, provider: str) -> None:
-        """Model, tokenizer and (paged-attention models on CUDA) the continuous-batching engine."""
+        """Model, tokenizer and (continuous batching) the og.Engine scheduler."""
         og = self._og
-        self.model = self.tokenizer = self._og_engine = None
+        if self.scheduler is not None:
+            self.scheduler.close()
+        self.model = self.tokenizer = self.scheduler = None
         config = og.Config(str(self.model_path))
         if provider != "cuda" or "cuda" not in self.folder.providers:
             # A folder configured for CUDA keeps its provider options (gpu_mem_limit, ...).
@@ -109,17 +126,15 @@ class ONNXInferenceEngine:
                 config.append_provider("cuda")
         self.model = og.Model(config)
         self.tokenizer = og.Tokenizer(self.model)
-        # og.Engine allocates the paged KV cache now (a share of the free GPU memory).
-        self._og_engine = (og.Engine(self.model)
-                           if self.folder.paged_attention and provider == "cuda" else None)
-        self._engine_cap = 0
-        if self._og_engine is not None:
-            # More requests than this at once made og.Engine 0.18 spin without progress
-            # on an H100 (2026-11-24): never submit more.
-            self._engine_cap = int(self._og_engine.get_capabilities().configured_max_batch_size or 0)
+        paged = self.folder.paged_attention and provider == "cuda"
+        if self.batching == "continuous" or (self.batching == "auto" and paged):
+            # og.Engine allocates the paged KV cache now (a share of the free GPU memory).
+            self.scheduler = ContinuousScheduler(self)
 
     def close(self) -> None:
-        self._og_engine = None
+        if self.scheduler is not None:
+            self.scheduler.close()
+        self.scheduler = None
         self.tokenizer = None
         self.model = None
 
@@ -158,6 +173,9 @@ class ONNXInferenceEngine:
                 results[i] = AnalysisResult(doc.path, Status.FAILED, reason=Reason.ENGINE_ERROR,
                                             message=f"tokenization failed: {exc}")
         prepared.sort(key=lambda item: len(item[1].ids))
+        if self.scheduler is not None:
+            self._analyze_continuous(prepared, results)
+            return [results[i] for i in range(len(docs))]
         queue = prepared
         while queue:
             chunk = self._next_chunk(queue)
@@ -175,10 +193,17 @@ class ONNXInferenceEngine:
                     else:
                         self._resize(max(1, len(chunk) // 2), f"out of memory: {exc}")
                     continue
-                for i, p in chunk:
+                del queue[:len(chunk)]
+                if len(chunk) > 1:
+                    # One bad row must not take its neighbours down: each file alone.
+                    log.warning("a batch of %d failed (%s); retrying its files one by one",
+                                len(chunk), str(exc)[:200])
+                    for i, p in chunk:
+                        results[i] = self._alone(p)
+                else:
+                    i, p = chunk[0]
                     results[i] = AnalysisResult(p.doc.path, Status.FAILED, reason=Reason.ENGINE_ERROR,
                                                 message=str(exc)[:500])
-                del queue[:len(chunk)]
                 continue
             del queue[:len(chunk)]
             share = seconds / max(1, sum(g.generated_tokens for g in generations))
@@ -188,6 +213,30 @@ class ONNXInferenceEngine:
             if self._successes >= GROW_AFTER and self.batch_size < self.max_batch_size:
                 self._resize(min(self.max_batch_size, self.batch_size * 2), "recovered")
         return [results[i] for i in range(len(docs))]
+
+    def _analyze_continuous(self, prepared: list, results: dict[int, AnalysisResult]) -> None:
+        started = time.perf_counter()
+        outcomes = self.scheduler.run([(i, p.ids, p.doc.kind) for i, p in prepared])
+        seconds = time.perf_counter() - started
+        total = sum(o.generated_tokens for o in outcomes.values() if isinstance(o, Generation))
+        share = seconds / max(1, total)
+        for i, p in prepared:
+            outcome = outcomes[i]
+            if isinstance(outcome, Failure):
+                results[i] = AnalysisResult(p.doc.path, Status.FAILED, reason=outcome.reason,
+                                            message=outcome.message[:500])
+            else:
+                results[i] = self._finish(p.doc, outcome, share * max(1, outcome.generated_tokens))
+
+    def _alone(self, p: _Prepared) -> AnalysisResult:
+        """One file in a batch of its own (after its batch failed)."""
+        try:
+            started = time.perf_counter()
+            gen = self.generate([p.ids], p.doc.kind)[0]
+        except Exception as exc:
+            reason = Reason.OOM if is_oom(exc) else Reason.ENGINE_ERROR
+            return AnalysisResult(p.doc.path, Status.FAILED, reason=reason, message=str(exc)[:500])
+        return self._finish(p.doc, gen, time.perf_counter() - started)
 
     def _next_chunk(self, queue: list) -> list:
         size = min(self.batch_size, len(queue))
@@ -236,23 +285,33 @@ class ONNXInferenceEngine:
 
     # -- generation -------------------------------------------------------------------------
 
+    def request_guidance(self, kind: str) -> tuple[str, str]:
+        """The guidance of one og.Engine request: the same constraint as a static batch
+        row, without the endless tail (each request has its own guidance state)."""
+        if self.kind_grammar:
+            return "lark_grammar", prompts.base_model_grammar(list(CATEGORIES), kind, tail=False)
+        return "json_schema", self.schema.guidance_json()
+
+    def decode(self, tokens: list[int]) -> str:
+        return self.tokenizer.decode(np.array(tokens, dtype=np.int32)) if tokens else ""
+
     def generate(self, batch: list[np.ndarray], kind: str = "file") -> list[Generation]:
         """Guided generation for a batch of prompts (token ids); the seam tests drive."""
-        if self._og_engine is not None:
-            cap = self._engine_cap or len(batch)
-            out = []
-            for start in range(0, len(batch), cap):
-                out += self._generate_engine(batch[start:start + cap])
-            return out
+        if self.scheduler is not None:
+            outcomes = self.scheduler.run([(i, ids, kind) for i, ids in enumerate(batch)])
+            return [Generation("", len(batch[i]), 0, False, error=o.message)
+                    if isinstance(o, Failure) else o for i, o in sorted(outcomes.items())]
         grammar = (prompts.base_model_grammar(list(CATEGORIES), kind) if self.kind_grammar
                    else self._json_grammar)
         return self._generate_static(batch, grammar)
 
-    def _is_newline(self, token: int) -> bool:
-        hit = self._newline_tokens.get(token)
+    def _is_tail(self, token: int) -> bool:
+        """Whether the token holds a character of the grammar's tail (the object is closed)."""
+        hit = self._tail_tokens.get(token)
         if hit is None:
-            hit = "\n" in self.tokenizer.decode(np.array([token], dtype=np.int32))
-            self._newline_tokens[token] = hit
+            text = self.tokenizer.decode(np.array([token], dtype=np.int32))
+            hit = any(c in text for c in prompts.TAIL_CHARS)
+            self._tail_tokens[token] = hit
         return hit
 
     def _generate_static(self, batch: list[np.ndarray], grammar: str) -> list[Generation]:
@@ -266,9 +325,9 @@ class ONNXInferenceEngine:
         max_length = max(width + self.max_output_tokens + 2, self.min_max_length)
         params.set_search_options(max_length=max_length, batch_size=n, do_sample=False)
         # One finished row must not stop the grammar of the others (0.18 raises
-        # "compute_mask() called after stop"): the grammar asks for a newline tail
-        # after the object and never accepts end-of-text, and we stop the loop
-        # ourselves once every row has closed its object.
+        # "compute_mask() called after stop"): the grammar's tail never ends (see
+        # prompts.TAIL_RULES), and we stop the loop ourselves once every row has
+        # closed its object.
         params.set_guidance("lark_grammar", grammar)
         generator = og.Generator(self.model, params)
         generator.append_tokens(tokens)
@@ -283,87 +342,14 @@ class ONNXInferenceEngine:
                     continue
                 token = int(token)
                 generated[row].append(token)
-                if self._is_newline(token):
+                if self._is_tail(token):
                     closed[row] = True
         del generator
         out = []
         for row in range(n):
             text = self.tokenizer.decode(np.array(generated[row], dtype=np.int32))
-            body, newline, _ = text.partition("\n")
-            out.append(Generation(body, len(batch[row]), len(generated[row]) - (1 if newline else 0)
-                                  if newline else len(generated[row]), bool(newline)))
-        return out
-
-    # og.Engine error codes that mean "too much at once": halve the batch and retry.
-    _CAPACITY_ERRORS = ("EXECUTION_CAPACITY_EXCEEDED", "CAPACITY_DEFERRED", "RETRYABLE_EXECUTION")
-
-    def _generate_engine(self, batch: list[np.ndarray]) -> list[Generation]:
-        og = self._og
-        engine = self._og_engine
-        schema_json = self.schema.guidance_json()
-        live = []  # keep every request referenced until it finishes (a collected one is closed)
-        buffer = None
-        generated = [[] for _ in batch]
-        finished = [None] * len(batch)
-        errors: list[str | None] = [None] * len(batch)
-        clean = False
-        try:
-            for ids in batch:
-                request = engine.create_request()
-                options = og.TurnOptions(request)
-                options.set_guidance("json_schema", schema_json)
-                options.set_max_generated_tokens(self.max_output_tokens)
-                request.begin_turn(ids, options)
-                live.append((request, options))
-            rows_by_request = {id(r): i for i, (r, _) in enumerate(live)}
-            buffer = engine.create_event_buffer(max(64, 4 * len(batch)))
-            progress = time.monotonic()
-            while engine.has_pending_requests():
-                if time.monotonic() - progress > ENGINE_STALL_SECONDS:
-                    raise RuntimeError(f"og.Engine made no progress for {ENGINE_STALL_SECONDS} s "
-                                       f"with {len(batch)} requests in flight")
-                for event in engine.run(buffer):
-                    flags = int(event.flags)
-                    row = rows_by_request.get(id(event.request))
-                    if row is None:
-                        # Engine-level events (capacity, scheduling) carry no request of ours.
-                        if flags & int(og.EngineEventFlags.FAILED):
-                            code = getattr(event.error_code, "name", str(event.error_code))
-                            raise RuntimeError(f"og.Engine step failed: {code}")
-                        continue
-                    progress = time.monotonic()
-                    if flags & int(og.EngineEventFlags.FAILED):
-                        code = getattr(event.error_code, "name", str(event.error_code))
-                        errors[row] = str(code)
-                        finished[row] = og.FinishReason.FAILED
-                        continue
-                    if flags & int(og.EngineEventFlags.TOKEN) and event.token is not None:
-                        generated[row].append(int(event.token))
-                    if flags & int(og.EngineEventFlags.TURN_FINISHED):
-                        finished[row] = event.finish_reason
-            clean = True
-        finally:
-            for request, _ in live:
-                try:
-                    request.close()
-                except Exception:  # closing is best effort; the engine is replaced below
-                    pass
-            if not clean or engine.has_pending_requests():
-                # An exception left the engine mid-step: free it (its KV cache), start afresh.
-                live.clear()
-                buffer = engine = self._og_engine = None
-                self._og_engine = og.Engine(self.model)
-        capacity = [e for e in errors if e and any(c in e for c in self._CAPACITY_ERRORS)]
-        if capacity:
-            # The same wording as an allocator failure, so the caller halves the batch.
-            raise RuntimeError(f"out of memory: og.Engine reported {capacity[0]} for "
-                               f"{len(capacity)} of {len(batch)} requests")
-        out = []
-        eos = og.FinishReason.EOS
-        for row, ids in enumerate(batch):
-            toks = generated[row]
-            text = self.tokenizer.decode(np.array(toks, dtype=np.int32)) if toks else ""
-            out.append(Generation(text, len(ids), len(toks), finished[row] == eos,
-                                  error=f"og.Engine request failed: {errors[row]}" if errors[row]
-                                  else None))
+            cut = min((i for i in map(text.find, prompts.TAIL_CHARS) if i >= 0), default=-1)
+            body = text if cut < 0 else text[:cut]
+            count = len(generated[row]) - (1 if closed[row] else 0)
+            out.append(Generation(body, len(batch[row]), count, closed[row]))
         return out

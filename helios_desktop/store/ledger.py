@@ -339,6 +339,13 @@ class Ledger:
                  run_id, max_attempts))
         return lost
 
+    def release_worker_files(self, run_id: int, worker: int) -> None:
+        """A worker stopped at the user's request: its leased files go back to pending
+        without an attempt (a stop is not a crash)."""
+        with self.transaction():
+            self.conn.execute("UPDATE files SET status='pending', worker=NULL "
+                              "WHERE run_id=? AND worker=? AND status='leased'", (run_id, worker))
+
     def release_all(self, run_id: int) -> None:
         with self.transaction():
             self.conn.execute("UPDATE files SET status='pending', worker=NULL "
