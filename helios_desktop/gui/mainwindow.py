@@ -389,15 +389,19 @@ class MainWindow(QMainWindow):
         f.rateLabel.setText("")
         f.demoNote.setVisible(False)
 
-    def _show_folder_results(self) -> None:
-        """The open folder's last run, from the database: results, overview, history."""
+    def _read_history(self) -> dict | None:
+        """Read the open folder's runs (newest first) into ``history``; the newest or None."""
         folder = os.fsencode(self.folder) if self.folder else None
         reader = self._reader()
         try:
             self.history = reader.runs(folder) if folder else []
         finally:
             reader.close()
-        latest = self.history[0] if self.history else None
+        return self.history[0] if self.history else None
+
+    def _show_folder_results(self) -> None:
+        """The open folder's last run, from the database: results, overview, history."""
+        latest = self._read_history()
         f = self.form
         self._extra_filter = ("", "")  # an Overview click on another folder's bar
         self.model.query = self.model.query.with_(language="", extension="")
@@ -667,13 +671,7 @@ class MainWindow(QMainWindow):
                 f"{c.get('skipped', 0):,} skipped")
 
     def _reload_history(self) -> None:
-        folder = os.fsencode(self.folder) if self.folder else None
-        reader = self._reader()
-        try:
-            self.history = reader.runs(folder) if folder else []
-        finally:
-            reader.close()
-        latest = self.history[0] if self.history else None
+        latest = self._read_history()
         f = self.form
         f.actionExportCsv.setEnabled(latest is not None)
         f.actionExportJsonl.setEnabled(latest is not None)
