@@ -189,3 +189,11 @@ def test_an_unhealthy_engine_is_rebuilt_once_then_the_worker_must_go():
     with pytest.raises(EngineUnhealthy):
         sched.run(_items(3))
     assert sched.rebuilds == 1
+
+
+def test_auto_batching_takes_og_engine_for_an_unpruned_build_only(smollm2):
+    pruned, full = smollm2
+    for folder, continuous in ((pruned, False), (full, True)):
+        engine = ONNXInferenceEngine(folder, load_schema(None), provider="cpu")
+        assert (engine.scheduler is not None) is continuous, folder
+        engine.close()

@@ -93,6 +93,12 @@ class ModelFolder:
         return bool(self.marker.get("demonstration"))
 
     @property
+    def unpruned(self) -> bool:
+        """Built by Helios without ``prune_lm_head`` (logits for every position), which
+        og.Engine needs on the CPU; False when pruned or not known."""
+        return self.marker.get("prune_lm_head") is False
+
+    @property
     def precision(self) -> str:
         if self.marker.get("precision"):
             return str(self.marker["precision"])

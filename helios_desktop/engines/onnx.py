@@ -4,7 +4,8 @@
 is the product's implementation. Decoding is constrained by the schema
 (llguidance), and every output is parsed and validated again in code.
 
-Batching (``batching``): models built with paged attention on CUDA go through
+Batching (``batching``): models built with paged attention on CUDA, and Helios builds
+made without ``prune_lm_head`` (on the CPU too, where it measured fastest), go through
 ``og.Engine`` (continuous.py: one request per file, fed as slots free up); so does any
 model with ``batching: continuous``. Other models run static batches of similar length
 through ``og.Generator``; those that cannot batch prompts of unequal length (Gemma 3 on
@@ -57,9 +58,10 @@ class ONNXInferenceEngine:
         """``provider`` is auto, cuda or cpu. A caller that resolved ``auto`` already (the
         worker, from its spec) passes the resolved one and ``requested_provider``: when the
         request was ``auto``, a CUDA failure at load falls back to the CPU (one log line).
-        ``batching``: auto (og.Engine for paged-attention models on CUDA, static batches
-        through og.Generator otherwise), static, or continuous (og.Engine; on the CPU it
-        needs a model built without prune_lm_head)."""
+        ``batching``: auto (og.Engine for paged-attention models on CUDA and for Helios
+        builds made without prune_lm_head; static batches through og.Generator otherwise),
+        static, or continuous (og.Engine; on the CPU it needs a model built without
+        prune_lm_head)."""
         og = import_genai()
         self._og = og
         self.folder = model if isinstance(model, ModelFolder) else ModelFolder.read(model)
@@ -127,7 +129,10 @@ class ONNXInferenceEngine:
         self.model = og.Model(config)
         self.tokenizer = og.Tokenizer(self.model)
         paged = self.folder.paged_attention and provider == "cuda"
-        if self.batching == "continuous" or (self.batching == "auto" and paged):
+        # auto: og.Engine where it runs and measured fastest (PERFORMANCE.md, batch design):
+        # paged attention on CUDA, and builds known to keep every position's logits.
+        if self.batching == "continuous" or (self.batching == "auto"
+                                             and (paged or self.folder.unpruned)):
             # og.Engine allocates the paged KV cache now (a share of the free GPU memory).
             self.scheduler = ContinuousScheduler(self)
 
