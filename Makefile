@@ -1,13 +1,14 @@
 # Helios Desktop: the two commands of the README.
 #   make run [FOLDER=path]   set up .venv, build the default model once, analyze FOLDER
-#   make test                set up .venv, run the whole test suite
+#   make test                set up .venv and the test model server, run the whole test suite
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 FOLDER ?= resources/samples
 STAMP := $(VENV)/.installed
+SERVER_STAMP := $(VENV)/.server
 
-.PHONY: run test venv model clean bundle bundle-test install-desktop
+.PHONY: run test venv model server clean bundle bundle-test install-desktop
 
 $(STAMP): pyproject.toml scripts/system-deps.sh
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -19,6 +20,14 @@ $(STAMP): pyproject.toml scripts/system-deps.sh
 	touch $(STAMP)
 
 venv: $(STAMP)
+
+# llama-cpp-python's OpenAI-compatible server and the SmolLM2 GGUF, for the endpoint
+# tests and benchmark (the build takes about 20 minutes on 2 cores, once per machine).
+$(SERVER_STAMP): $(STAMP) scripts/server-deps.sh
+	bash scripts/server-deps.sh $(BIN)/python
+	touch $(SERVER_STAMP)
+
+server: $(SERVER_STAMP)
 
 model: $(STAMP)
 	$(BIN)/helios models build-default
@@ -33,7 +42,7 @@ run: model
 	  $(BIN)/helios analyze "$(FOLDER)"; \
 	fi
 
-test: $(STAMP)
+test: $(STAMP) $(SERVER_STAMP)
 	$(BIN)/python -m pytest
 
 # The desktop bundle (PyInstaller one-folder, dist/Helios/Helios); see helios.spec.

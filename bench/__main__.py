@@ -11,6 +11,8 @@
     python -m bench batching --model DIR [--full-model DIR] [--files N] [--repeat R]
     python -m bench heartbeat-stall --model DIR [--tokens N]
     python -m bench chaos [--files N] [--worker-kills N] [--backend-kills M] [--stops S]
+    python -m bench endpoints [--files N] [--concurrency C] [--sweep 1 2 4]   (bench/endpoints.py)
+    python -m bench endpoint-clients [--requests N]
 
 Every timed figure is the median of ``--repeat`` runs, with the spread; ratios compare
 figures measured in the same invocation.
@@ -498,6 +500,8 @@ def main() -> None:
     p.add_argument("--oom-batch", type=int, default=256)
     p.add_argument("--oom-files", type=int, default=1000)
     p.set_defaults(func=cmd_gpu, provider="cuda", batch_size=256, max_output_tokens=160)
+    from bench import endpoints
+    endpoints.add_parsers(sub)
     args = parser.parse_args()
     args.func(args)
 

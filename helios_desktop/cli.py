@@ -39,6 +39,11 @@ def _settings(args) -> Settings:
         value = getattr(args, flag, None)
         if value is not None:
             overrides[key] = value
+    if getattr(args, "endpoint", None):
+        overrides["engine"] = "openai"
+        overrides["endpoints"] = list(args.endpoint)
+    if getattr(args, "api_model", None):
+        overrides["api_model"] = args.api_model
     return load_settings(getattr(args, "config", None), overrides)
 
 
@@ -112,8 +117,12 @@ def _analyze(args, events: EventWriter | None) -> int:
     settings = _settings(args)
     try:
         schema = load_schema(settings.schema)
-        model = resolve_model_folder(settings.model_path)
-        provider = resolve_provider(settings.provider)
+        endpoints = _endpoints_spec(settings, folder)
+        if endpoints is not None:
+            model, provider = None, "server"
+        else:
+            model = resolve_model_folder(settings.model_path)
+            provider = resolve_provider(settings.provider)
     except (SchemaError, EngineError, ProviderError) as exc:
         raise CliError(str(exc)) from None
     db_lock = _lock(_database(settings), "analysis")
@@ -149,7 +158,13 @@ def _analyze(args, events: EventWriter | None) -> int:
                       max_batch_size=settings.max_batch_size,
                       max_input_tokens=settings.max_input_tokens,
                       max_output_tokens=settings.max_output_tokens,
-                      max_file_size=settings.max_file_size, test_hooks=_test_hooks())
+                      max_file_size=settings.max_file_size, test_hooks=_test_hooks(),
+                      engine=settings.engine, endpoints=endpoints)
+    if spec.endpoints is not None:
+        log.info("files are sent to %s (model %s)", spec.endpoints.label, settings.api_model)
+        if events is None:
+            print(f"Sending files to {spec.endpoints.label} (model {settings.api_model})",
+                  file=sys.stderr)
     progress = _TerminalProgress(sys.stderr) if events is None and sys.stderr.isatty() else None
     try:
         run = HeliosOrchestrator(settings, str(folder), ledger, spec, events=events,
@@ -176,6 +191,21 @@ def _analyze(args, events: EventWriter | None) -> int:
         sys.stderr.write("\n")
     _print_summary(summary, sys.stderr if events else sys.stdout, _database(settings))
     return EXIT_INTERRUPTED if summary.status == "interrupted" else EXIT_OK
+
+
+def _endpoints_spec(settings: Settings, folder: Path):
+    from .engines.openai import EndpointsSpec, check_endpoint_url
+
+    if settings.engine != "openai":
+        return None
+    if settings.api_key_env and not os.environ.get(settings.api_key_env):
+        raise CliError(f"api_key_env names {settings.api_key_env}, but that environment variable "
+                       "is not set")
+    return EndpointsSpec(
+        urls=tuple(check_endpoint_url(u, settings.allow_insecure_remote) for u in settings.endpoints),
+        api_model=settings.api_model, api_key_env=settings.api_key_env,
+        max_concurrency=settings.max_concurrency, request_timeout=settings.request_timeout,
+        down_timeout=settings.endpoint_down_timeout)
 
 
 def _test_hooks() -> dict:
@@ -430,6 +460,11 @@ def build_parser() -> argparse.ArgumentParser:
                         "schema made them (default: only the same model and schema)")
     p.add_argument("--retry-failed", action="store_true", dest="retry_failed",
                    help="re-run only the failed files of the last run of FOLDER")
+    p.add_argument("--endpoint", action="append", metavar="URL",
+                   help="base URL of an OpenAI-compatible server (repeat for several); "
+                        "sets engine openai")
+    p.add_argument("--api-model", dest="api_model", metavar="NAME",
+                   help="model name on the server (sets api_model)")
     common(p)
     p.set_defaults(func=cmd_analyze)
 

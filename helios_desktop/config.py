@@ -11,6 +11,7 @@ import difflib
 import ipaddress
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -95,6 +96,37 @@ def _schema(value: Any) -> str | dict | None:
     raise ValueError("null, the path of a JSON Schema file, or an inline schema mapping")
 
 
+def _endpoints(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ValueError("a list of base URLs of OpenAI-compatible servers, "
+                         "such as [http://127.0.0.1:11434/v1]")
+    return [v.strip().rstrip("/") for v in value]
+
+
+def _opt_str(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("a name (string) or null")
+    return value.strip()
+
+
+def _env_name(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
+        raise ValueError("null or the NAME of an environment variable that holds the key "
+                         "(never the key itself)")
+    return value
+
+
+# Settings whose bad values are not repeated in error messages (a key pasted by mistake).
+_QUIET = {"api_key_env"}
+
 FIELDS: dict[str, Any] = {
     "model_path": _opt_path,
     "provider": _choice(*PROVIDERS),
@@ -114,6 +146,14 @@ FIELDS: dict[str, Any] = {
     "schema": _schema,
     "worker_heartbeat_timeout": _number(1, 3600),
     "worker_batch_timeout": _number(5, 86400),
+    "engine": _choice("onnx", "openai"),
+    "endpoints": _endpoints,
+    "api_model": _opt_str,
+    "api_key_env": _env_name,
+    "max_concurrency": _int(1, 1024),
+    "request_timeout": _number(1, 3600),
+    "endpoint_down_timeout": _number(1, 86400),
+    "allow_insecure_remote": _bool,
 }
 
 
@@ -146,6 +186,25 @@ class Settings:
                 "is not a loopback address; the metrics exporter binds to 127.0.0.1 unless you also "
                 "set metrics_allow_remote: true")
 
+        if self.values["engine"] == "openai":
+            self._check_endpoints()
+
+    def _check_endpoints(self) -> None:
+        from .engines.openai import check_endpoint_url
+
+        src = self.sources
+        if not self.values["endpoints"]:
+            raise ConfigError(f"engine openai (from {src['engine']}) needs endpoints: a list of "
+                              "base URLs such as [http://127.0.0.1:11434/v1] (or --endpoint URL)")
+        if not self.values["api_model"]:
+            raise ConfigError(f"engine openai (from {src['engine']}) needs api_model: the model "
+                              "name the server knows, such as llama3.2:3b (or --api-model NAME)")
+        for url in self.values["endpoints"]:
+            try:
+                check_endpoint_url(url, self.values["allow_insecure_remote"])
+            except ValueError as exc:
+                raise ConfigError(f"endpoints (from {src['endpoints']}): {exc}") from None
+
     def show(self) -> str:
         width = max(len(k) for k in self.values)
         lines = []
@@ -172,6 +231,9 @@ def validate_value(key: str, value: Any, source: str) -> Any:
     try:
         return FIELDS[key](value)
     except ValueError as exc:
+        if key in _QUIET:
+            raise ConfigError(f"{source}: setting {key!r} has a value that is not allowed "
+                              f"(not repeated here); allowed: {exc}") from None
         raise ConfigError(f"{source}: setting {key!r} has the value {value!r}; "
                           f"allowed: {exc}") from None
 

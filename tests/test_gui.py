@@ -18,6 +18,7 @@ from helios_desktop.engines.devices import gpu_count  # noqa: E402
 from helios_desktop.gui.mainwindow import MainWindow  # noqa: E402
 
 from conftest import REPO, TINY_MODEL  # noqa: E402
+from servers import LlamaServer, needs_server  # noqa: E402
 
 RUN_TIMEOUT = 120_000
 
@@ -223,3 +224,37 @@ def test_prescan_classifies_files_as_the_run_does(qtbot, window, tmp_path):
         assert window.set_folder(str(folder))
     assert ready.args[0]["kinds"] == {"text": 1, "code": 1, "skip": 2}
     assert "50% to skip" in window.form.previewLabel.text()
+
+
+@pytest.mark.server
+@needs_server
+def test_window_names_the_server_and_shows_it_in_the_workers_panel(qtbot, tmp_path, isolated_home,
+                                                                  monkeypatch):
+    server = LlamaServer(threads=2).start()
+    try:
+        runtime = tmp_path / "runtime"
+        runtime.mkdir(mode=0o700)
+        monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+        cfg = isolated_home / "config" / "helios" / "config.yaml"
+        cfg.parent.mkdir(parents=True)
+        cfg.write_text(f"engine: openai\nendpoints: [{server.url}]\napi_model: smollm2\n"
+                       f"max_output_tokens: 96\ndatabase: {tmp_path / 'gui.db'}\n")
+        w = MainWindow()
+        qtbot.addWidget(w)
+        w.show()
+        folder = tmp_path / "f"
+        folder.mkdir()
+        for i in range(3):
+            (folder / f"n{i}.txt").write_text(f"Note {i}: the depot opens at {i + 6} am.\n")
+        drop(w, folder)
+        qtbot.waitUntil(lambda: w.form.startButton.isEnabled(), timeout=30_000)
+        assert f"Files will be sent to the model server {server.url}" in w.form.previewLabel.text()
+        with qtbot.waitSignal(w.run_finished, timeout=RUN_TIMEOUT):
+            w.start_run()
+        table = w.form.workersTable
+        cells = [table.item(r, 0).text() for r in range(table.rowCount())]
+        assert server.url in cells
+        qtbot.waitUntil(lambda: not w.backend.running, timeout=30_000)
+        w.close()
+    finally:
+        server.kill()

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..engines.model_folder import ModelFolder
+from ..engines.openai import EndpointsSpec
 from ..records import AnalysisResult, FileTask
 
 VERSION = 1
@@ -71,20 +72,39 @@ class BatchResized:
 
 @dataclass(slots=True)
 class WorkerFailed:
-    """Sent by a worker that cannot go on (the model does not load, say) before it exits."""
+    """Sent by a worker that cannot go on (the model does not load, say) before it exits.
+
+    ``stop_run``: the run cannot go on at all (every model server is down); the
+    worker stays alive until told to shut down, and its unfinished files stay pending.
+    """
 
     worker: int
     message: str
     traceback: str = ""
     fatal: bool = True
+    stop_run: bool = False
+    v: int = VERSION
+
+
+@dataclass(slots=True)
+class EndpointReport:
+    """Per-endpoint counts since the last report (engine openai): one dict per endpoint
+    with endpoint, up, in_flight, latency_seconds, outcomes {outcome: n}, latencies, error."""
+
+    worker: int
+    endpoints: list[dict]
     v: int = VERSION
 
 
 @dataclass(slots=True)
 class EngineSpec:
-    """What a worker needs to build its engine (picklable, sent at spawn)."""
+    """What a worker needs to build its engine (picklable, sent at spawn).
 
-    model: ModelFolder
+    ``engine`` onnx: ``model`` is the folder. ``engine`` openai: ``model`` is None and
+    ``endpoints`` says which servers to use.
+    """
+
+    model: ModelFolder | None
     provider: str            # resolved: cuda or cpu
     schema: dict
     max_batch_size: int
@@ -96,3 +116,15 @@ class EngineSpec:
     root: str = ""                     # the analyzed folder (prompts name files relative to it)
     gpu: int | None = None
     test_hooks: dict = field(default_factory=dict)
+    engine: str = "onnx"
+    endpoints: EndpointsSpec | None = None
+
+    @property
+    def model_name(self) -> str:
+        if self.endpoints is not None:
+            return self.endpoints.api_model
+        return self.model.name
+
+    @property
+    def demonstration(self) -> bool:
+        return bool(self.model and self.model.demonstration)

@@ -46,11 +46,30 @@ class Metrics:
                                      registry=r)
         self.gpu_memory_total = Gauge("helios_gpu_memory_total_bytes", "GPU memory in all.",
                                       ["gpu"], registry=r)
+        self.endpoint_requests = Counter(
+            "helios_endpoint_requests", "Requests to model servers, by endpoint and outcome.",
+            ["endpoint", "outcome"], registry=r)
+        self.endpoint_latency = Histogram(
+            "helios_endpoint_request_duration_seconds",
+            "Time of successful requests to model servers, by endpoint.", ["endpoint"],
+            registry=r, buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120))
+        self.endpoint_up = Gauge("helios_endpoint_up",
+                                 "1 while a model server answers, 0 while it is out of rotation.",
+                                 ["endpoint"], registry=r)
         self.info = Info("helios_run", "The run: provider and model.", registry=r)
         for status in ("done", "failed", "skipped"):
             self.files_processed.labels(status)
         for kind in ("prompt", "generated"):
             self.tokens.labels(kind)
+
+    def endpoint_report(self, endpoints: list[dict]) -> None:
+        for ep in endpoints:
+            name = ep["endpoint"]
+            for outcome, n in ep["outcomes"].items():
+                self.endpoint_requests.labels(name, outcome).inc(n)
+            for seconds in ep["latencies"]:
+                self.endpoint_latency.labels(name).observe(seconds)
+            self.endpoint_up.labels(name).set(1 if ep["up"] else 0)
 
     def set_worker_state(self, worker: int, state: str) -> None:
         for s in ("starting", "loading_model", "ready", "busy", "restarting", "stopped"):

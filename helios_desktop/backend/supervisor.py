@@ -25,8 +25,8 @@ from .events import EventWriter
 from ..engines.devices import GpuSampler, gpu_count
 from ..store.ledger import DiskFull, Ledger
 from .dispatch import MAX_ATTEMPTS, DispatchPolicy
-from .messages import (VERSION, BatchDone, BatchResized, EngineSpec, Heartbeat, Shutdown,
-                       WorkerFailed, WorkerState)
+from .messages import (VERSION, BatchDone, BatchResized, EndpointReport, EngineSpec, Heartbeat,
+                       Shutdown, WorkerFailed, WorkerState)
 from .metrics import Metrics, MetricsServer
 from .starts import StartPolicy
 from ..records import ScanChunk, Status, display_path
@@ -122,6 +122,7 @@ class HeliosOrchestrator:
         self._model = ""
         self._demonstration = False
         self._finished = False
+        self._endpoint_seen: dict[str, tuple] = {}
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -252,12 +253,31 @@ class HeliosOrchestrator:
             self._emit("batch_resized", worker=worker.wid, old=message.old, new=message.new,
                        reason=message.reason)
             return
+        if isinstance(message, EndpointReport):
+            self._endpoints_report(message)
+            return
         if isinstance(message, WorkerFailed):
             worker.failed = message
             # before it was ready, this is why it failed to start: _on_exit says so once
             log.error("worker %d: %s", worker.wid, message.message,
                       extra={"worker": worker.wid, "traceback": message.traceback,
                              "told": not worker.ready_once})
+            if message.stop_run and not self.fatal:  # every model server is down
+                self.fatal = message.message
+                self._emit("error", message=message.message)
+                self.request_stop()
+
+    def _endpoints_report(self, message: EndpointReport) -> None:
+        self.metrics.endpoint_report(message.endpoints)
+        for ep in message.endpoints:
+            state = (ep["up"], ep["in_flight"] > 0)
+            if self._endpoint_seen.get(ep["endpoint"]) != state or ep["outcomes"]:
+                self._endpoint_seen[ep["endpoint"]] = state
+                self._emit("endpoint", worker=message.worker, endpoint=ep["endpoint"],
+                           up=ep["up"], in_flight=ep["in_flight"],
+                           latency_seconds=ep["latency_seconds"],
+                           requests=sum(ep["outcomes"].values()), outcomes=ep["outcomes"],
+                           error=ep["error"])
 
     def _alive(self) -> int:
         return sum(1 for w in self.workers.values() if w.process.is_alive())
@@ -386,7 +406,7 @@ class HeliosOrchestrator:
             ledger.finish_run(run_id, "superseded", 0)
             run_id = None
         resumed = run_id is not None
-        model_name = self.spec.model.name
+        model_name = self.spec.model_name
         if resumed:
             back = ledger.resume_run(run_id, model_name, self.spec.provider)
             log.info("resuming run %d (%d files were in flight)", run_id, back)
@@ -407,7 +427,7 @@ class HeliosOrchestrator:
         self._emit("run_started", run_id=run_id, folder=display_path(self.folder),
                    metrics_port=server.port, workers=n_workers, provider=self.spec.provider,
                    model=model_name, resumed=resumed, pid=os.getpid(),
-                   gpu=bool(gpus.available), demonstration=self.spec.model.demonstration)
+                   gpu=bool(gpus.available), demonstration=self.spec.demonstration)
         log.info("run %d started: %d workers on %s, metrics on %s:%d", run_id, n_workers,
                  self.spec.provider, server.host, server.port)
         for wid in range(n_workers):

@@ -18,8 +18,9 @@ import traceback
 from multiprocessing.connection import Connection
 
 from ..scan.reader import Skip, read_document
-from .messages import (Batch, BatchDone, BatchResized, EngineSpec, Heartbeat, Shutdown,
-                       WorkerFailed, WorkerState)
+from ..engines.base import EngineUnavailable
+from .messages import (Batch, BatchDone, BatchResized, EndpointReport, EngineSpec, Heartbeat,
+                       Shutdown, WorkerFailed, WorkerState)
 from ..records import AnalysisResult, FileTask, Reason, Status
 
 log = logging.getLogger("helios.worker")
@@ -56,7 +57,16 @@ class WorkerCore:
             docs.append(doc)
             doc_ids.append(task.file_id)
         if docs:
-            for file_id, doc, result in zip(doc_ids, docs, self.engine.analyze(docs)):
+            try:
+                results = self.engine.analyze(docs)
+            except EngineUnavailable as exc:  # hand back what finished; the rest stays leased
+                for i, result in exc.results.items():
+                    result.size, result.mtime_ns = docs[i].size, docs[i].mtime_ns
+                    outcomes[doc_ids[i]] = result
+                exc.outcomes = [(task.file_id, outcomes[task.file_id]) for task in items
+                                if task.file_id in outcomes]
+                raise
+            for file_id, doc, result in zip(doc_ids, docs, results):
                 result.size, result.mtime_ns = doc.size, doc.mtime_ns
                 outcomes[file_id] = result
         return [(task.file_id, outcomes[task.file_id]) for task in items]
@@ -86,9 +96,16 @@ def hold_gil(seconds: float) -> None:
         sys.setswitchinterval(interval)
 
 
-def build_engine(spec: EngineSpec, on_resized):
-    from ..engines.onnx import ONNXInferenceEngine
+def build_engine(spec: EngineSpec, on_resized, on_report=None):
     from ..analysis.schema import AnalysisSchema
+
+    if spec.engine == "openai":
+        from ..engines.openai import OpenAIEngine
+
+        return OpenAIEngine(spec.endpoints, AnalysisSchema(spec.schema),
+                            max_input_tokens=spec.max_input_tokens,
+                            max_output_tokens=spec.max_output_tokens, on_report=on_report)
+    from ..engines.onnx import ONNXInferenceEngine
 
     return ONNXInferenceEngine(spec.model, AnalysisSchema(spec.schema), provider=spec.provider,
                                requested_provider=spec.requested_provider,
@@ -166,7 +183,8 @@ def worker_main(worker_id: int, conn: Connection, spec: EngineSpec,
     try:
         hold_gil(float((spec.test_hooks or {}).get("hold_gil_at_load", 0)))
         engine = build_engine(spec, lambda old, new, why: channel.send(
-            BatchResized(worker_id, old, new, why)))
+            BatchResized(worker_id, old, new, why)),
+            lambda endpoints: channel.send(EndpointReport(worker_id, endpoints)))
     except Exception as exc:
         stop.set()
         channel.send(WorkerFailed(worker_id, f"the model could not be loaded: {exc}",
@@ -178,6 +196,7 @@ def worker_main(worker_id: int, conn: Connection, spec: EngineSpec,
                         demonstration=bool(getattr(engine, "demonstration", False)))
     channel.send(ready)
 
+    unavailable = False
     try:
         while True:
             try:
@@ -192,7 +211,15 @@ def worker_main(worker_id: int, conn: Connection, spec: EngineSpec,
             channel.send(WorkerState(worker_id, pid, "busy", device=engine.provider,
                                      batch_size=engine.batch_size))
             started = time.perf_counter()
-            outcomes = core.process(message.items)
+            if unavailable:  # the run is stopping: these files stay leased, then pending
+                outcomes = []
+            else:
+                try:
+                    outcomes = core.process(message.items)
+                except EngineUnavailable as exc:
+                    unavailable = True
+                    outcomes = exc.outcomes
+                    channel.send(WorkerFailed(worker_id, str(exc), stop_run=True))
             busy_since[0] = None
             channel.send(BatchDone(worker_id, message.batch_id, outcomes,
                                    time.perf_counter() - started, engine.batch_size))

@@ -16,6 +16,19 @@ class EngineError(RuntimeError):
     """The engine cannot be created; the message says why and what to do."""
 
 
+class EngineUnavailable(EngineError):
+    """The engine cannot analyze anything for now (every model server is down).
+
+    ``results`` maps positions in the batch to the results that did finish; the
+    worker returns those and the run stops with the other files still pending.
+    """
+
+    def __init__(self, message: str, results: dict | None = None):
+        super().__init__(message)
+        self.results = results or {}
+        self.outcomes: list = []
+
+
 class InferenceEngine(Protocol):
     """One engine per worker process: documents in, one result per document out, in order."""
 

@@ -17,7 +17,6 @@ successes.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -27,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from ..analysis import prompts
-from ..analysis.evidence import apply_evidence, personal_evidence
+from ..analysis.outcome import finish
 from ..analysis.schema import CATEGORIES, AnalysisSchema
 from ..records import AnalysisResult, Document, Reason, Status
 from .base import EngineError, Generation, import_genai, is_oom
@@ -266,27 +265,7 @@ class ONNXInferenceEngine:
             self.on_batch_resized(old, size, why)
 
     def _finish(self, doc: Document, gen: Generation, seconds: float) -> AnalysisResult:
-        base = dict(path=doc.path, raw_output=gen.text, prompt_tokens=gen.prompt_tokens,
-                    generated_tokens=gen.generated_tokens, inference_seconds=seconds)
-        if gen.error:
-            return AnalysisResult(status=Status.FAILED, reason=Reason.ENGINE_ERROR,
-                                  message=gen.error[:500], **base)
-        if not gen.complete:
-            return AnalysisResult(status=Status.FAILED, reason=Reason.BAD_OUTPUT,
-                                  message=f"output cut at max_output_tokens ({self.max_output_tokens})",
-                                  **base)
-        try:
-            data = json.loads(gen.text)
-        except ValueError as exc:
-            return AnalysisResult(status=Status.FAILED, reason=Reason.BAD_OUTPUT,
-                                  message=f"not JSON: {exc}", **base)
-        problem = self.schema.validate(data)
-        if problem:
-            return AnalysisResult(status=Status.FAILED, reason=Reason.BAD_OUTPUT,
-                                  message=f"schema: {problem}", **base)
-        decided, quality = apply_evidence(data, doc, self.schema)
-        return AnalysisResult(status=Status.DONE, data=data, decided_by=decided, quality=quality,
-                              evidence=personal_evidence(doc), **base)
+        return finish(doc, gen, seconds, self.schema, self.max_output_tokens)
 
     # -- generation -------------------------------------------------------------------------
 

@@ -183,6 +183,7 @@ class MainWindow(QMainWindow):
         self.folder: str | None = None
         self.preview: dict | None = None
         self.workers: dict[int, dict] = {}
+        self.endpoints: dict[str, dict] = {}  # engine openai: one line each in the workers panel
         self.last_progress: dict = {}
         self.last_finished: dict | None = None
         self.last_message = ""
@@ -379,6 +380,7 @@ class MainWindow(QMainWindow):
         """Nothing of the previous folder's run stays on screen."""
         f = self.form
         self.workers.clear()
+        self.endpoints.clear()
         f.workersTable.setRowCount(0)
         self.last_progress = {}
         self.last_finished = None
@@ -575,6 +577,9 @@ class MainWindow(QMainWindow):
             self._progress(event)
         elif name == "worker":
             self._worker(event)
+        elif name == "endpoint":
+            self.endpoints[event["endpoint"]] = event
+            self._fill_workers()
         elif name == "file_failed":
             self._log(f"failed: {event.get('path')}: {event.get('reason')} {event.get('message', '')}")
         elif name == "batch_resized":
@@ -615,11 +620,16 @@ class MainWindow(QMainWindow):
         self._fill_workers()
 
     def _fill_workers(self) -> None:
+        rows = [[wid, w.get("state"), w.get("pid"), w.get("device"), w.get("batch_size"),
+                 w["restarts"]] for wid, w in sorted(self.workers.items())]
+        # engine openai: one line per model server: up or down (with why), in flight, latency
+        rows += [[name, "up" if e["up"] else f"down: {e.get('error', '')}", None,
+                  f"server, {e.get('latency_seconds', 0):.2f} s/request", e.get("in_flight"), None]
+                 for name, e in sorted(self.endpoints.items())]
         table = self.form.workersTable
-        table.setRowCount(len(self.workers))
-        for row, (wid, w) in enumerate(sorted(self.workers.items())):
-            for col, value in enumerate([wid, w.get("state"), w.get("pid"), w.get("device"),
-                                         w.get("batch_size"), w["restarts"]]):
+        table.setRowCount(len(rows))
+        for row, values in enumerate(rows):
+            for col, value in enumerate(values):
                 table.setItem(row, col, QTableWidgetItem("" if value is None else str(value)))
 
     def _on_exit(self, code: int, last_error: str) -> None:

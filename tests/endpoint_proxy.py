@@ -1,0 +1,76 @@
+"""A small real HTTP server for the endpoint tests: a faulty proxy in front of a model server.
+
+    python tests/endpoint_proxy.py --upstream http://127.0.0.1:PORT [--fail-first N]
+        [--fail-status 503] [--retry-after S] [--garbage-first N]
+    python tests/endpoint_proxy.py --ignore-schema      (answers itself, no upstream)
+
+It prints ``READY <port>`` once it listens. The first N chat requests get the
+failure (an HTTP status with Retry-After, or a 200 with a body that is not a chat
+completion); later ones are forwarded unchanged. ``--ignore-schema`` plays a
+server that ignores response_format and answers JSON of the wrong shape.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+
+import aiohttp
+from aiohttp import web
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--upstream")
+    parser.add_argument("--fail-first", type=int, default=0)
+    parser.add_argument("--fail-status", type=int, default=503)
+    parser.add_argument("--retry-after", default="1")
+    parser.add_argument("--garbage-first", type=int, default=0)
+    parser.add_argument("--ignore-schema", action="store_true")
+    args = parser.parse_args()
+    counts = {"chat": 0}
+
+    async def models(request: web.Request) -> web.Response:
+        return web.json_response({"object": "list", "data": [{"id": "smollm2", "object": "model"}]})
+
+    async def chat(request: web.Request) -> web.StreamResponse:
+        body = await request.read()
+        counts["chat"] += 1
+        n = counts["chat"]
+        if n <= args.fail_first:
+            return web.Response(status=args.fail_status, text="busy",
+                                headers={"Retry-After": args.retry_after})
+        if n <= args.fail_first + args.garbage_first:
+            return web.Response(status=200, text="<html>not a completion</html>",
+                                content_type="text/html")
+        if args.ignore_schema:
+            content = json.dumps({"summary": 42, "category": "poetry"})
+            return web.json_response({
+                "choices": [{"index": 0, "finish_reason": "stop",
+                             "message": {"role": "assistant", "content": content}}],
+                "usage": {"prompt_tokens": 10, "completion_tokens": 8}})
+        async with request.app["session"].post(
+                args.upstream + request.path, data=body,
+                headers={"Content-Type": "application/json"}) as resp:
+            return web.Response(status=resp.status, body=await resp.read(),
+                                content_type="application/json")
+
+    async def start() -> None:
+        app = web.Application()
+        app["session"] = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=600))
+        app.router.add_get("/v1/models", models)
+        app.router.add_post("/v1/chat/completions", chat)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]
+        print(f"READY {port}", flush=True)
+        await asyncio.Event().wait()
+
+    asyncio.run(start())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,272 @@
+"""The OpenAI-compatible engine against real servers: llama.cpp's (llama-cpp-python) with
+SmolLM2-135M-Instruct, and a small faulty proxy (tests/endpoint_proxy.py) in front of it.
+
+The tests marked ``server`` need llama-cpp-python[server] and the SmolLM2 GGUF, which
+``make test`` installs (``make server``); without them they are skipped with the reason.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+
+import pytest
+
+from conftest import REPO, db_rows, events_of, helios
+
+from helios_desktop.config import ConfigError, load_settings
+from helios_desktop.engines.openai import check_endpoint_url, endpoint_label
+
+from servers import LlamaServer, Proxy, free_port, needs_server, wait_for
+
+
+@pytest.fixture
+def servers():
+    started: list = []
+    yield started
+    for s in started:
+        s.kill()
+
+
+class Run:
+    """``helios analyze`` as a subprocess whose events are read as they come."""
+
+    def __init__(self, folder, db, urls, *extra):
+        args = [sys.executable, "-m", "helios_desktop", "analyze", str(folder), "--db", str(db),
+                "--api-model", "smollm2", "--events", "jsonl", "--set", "max_output_tokens=96",
+                "--set", "max_input_tokens=128", "--set", "max_concurrency=2",
+                "--set", "request_timeout=900"]  # a busy 2-core machine: minutes per request
+        for url in urls:
+            args += ["--endpoint", url]
+        self.proc = subprocess.Popen([*args, *map(str, extra)], stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True, cwd=REPO)
+        self.events: list[dict] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        for line in self.proc.stdout:
+            if line.strip():
+                self.events.append(json.loads(line))
+
+    def done_count(self) -> int:
+        progress = [e for e in self.events if e["event"] == "progress"]
+        return progress[-1]["done"] if progress else 0
+
+    def wait(self, timeout: float = 1500) -> int:
+        code = self.proc.wait(timeout=timeout)
+        self._reader.join(timeout=10)
+        self.stderr = self.proc.stderr.read()
+        return code
+
+    def endpoint_outcomes(self, endpoint: str | None = None) -> dict[str, int]:
+        total: dict[str, int] = {}
+        for e in self.events:
+            if e["event"] == "endpoint" and (endpoint is None or e["endpoint"] == endpoint):
+                for k, v in e["outcomes"].items():
+                    total[k] = total.get(k, 0) + v
+        return total
+
+
+def _corpus(root: Path, n: int) -> Path:
+    folder = root / "corpus"
+    folder.mkdir()
+    kinds = [("py", "def add(a, b):\n    return a + b\n"), ("md", "# Notes\n\nMeeting on {i}.\n"),
+             ("txt", "Invoice {i}: 3 chairs, 120 EUR.\n"), ("json", '{{"id": {i}, "ok": true}}\n')]
+    for i in range(n):
+        ext, text = kinds[i % len(kinds)]
+        (folder / f"file_{i:03d}.{ext}").write_text(text.format(i=i))
+    return folder
+
+
+def _assert_each_once(db, n: int, statuses=("done",)) -> list[dict]:
+    rows = db_rows(db)
+    last_run = max(r["run_id"] for r in rows)
+    rows = [r for r in rows if r["run_id"] == last_run]
+    assert len(rows) == n
+    assert len({r["path"] for r in rows}) == n
+    assert {r["status"] for r in rows} <= set(statuses), {r["status"] for r in rows}
+    return rows
+
+
+# -- without a model server ----------------------------------------------------------------------
+
+def test_settings_name_what_is_wrong(tmp_path):
+    with pytest.raises(ConfigError, match="needs endpoints"):
+        load_settings(None, {"engine": "openai"})
+    with pytest.raises(ConfigError, match="needs api_model"):
+        load_settings(None, {"engine": "openai", "endpoints": ["http://127.0.0.1:1/v1"]})
+    with pytest.raises(ConfigError, match="allow_insecure_remote"):
+        load_settings(None, {"engine": "openai", "endpoints": ["http://10.1.2.3:8000/v1"],
+                             "api_model": "m"})
+    ok = load_settings(None, {"engine": "openai", "endpoints": ["http://10.1.2.3:8000/v1"],
+                              "api_model": "m", "allow_insecure_remote": True})
+    assert ok.endpoints == ["http://10.1.2.3:8000/v1"]
+    load_settings(None, {"engine": "openai", "endpoints": ["https://gpu.example.org/v1"],
+                         "api_model": "m"})
+    with pytest.raises(ConfigError) as info:
+        load_settings(None, {"api_key_env": "sk-secret-123"})
+    assert "sk-secret-123" not in str(info.value) and "api_key_env" in str(info.value)
+    with pytest.raises(ConfigError, match="credentials"):
+        load_settings(None, {"engine": "openai", "endpoints": ["https://u:pw@h.example/v1"],
+                             "api_model": "m"})
+
+
+def test_endpoint_urls_and_labels():
+    assert check_endpoint_url("http://localhost:11434/v1/", False) == "http://localhost:11434/v1"
+    assert check_endpoint_url("http://[::1]:8000/v1/chat/completions", False) == "http://[::1]:8000/v1"
+    with pytest.raises(ValueError, match="http"):
+        check_endpoint_url("ftp://x/v1", True)
+    assert endpoint_label("https://h.example:8443/v1/") == "https://h.example:8443/v1"
+
+
+def test_no_server_answers_is_a_clear_error(tmp_path):
+    folder = _corpus(tmp_path, 2)
+    port = free_port()
+    result = helios("analyze", folder, "--db", tmp_path / "r.db", "--endpoint",
+                    f"http://127.0.0.1:{port}/v1", "--api-model", "m", timeout=120)
+    assert result.returncode == 1
+    assert "no model server answers" in result.stderr and str(port) in result.stderr
+
+
+def test_missing_key_variable_is_named(tmp_path):
+    folder = _corpus(tmp_path, 1)
+    env = {k: v for k, v in os.environ.items() if k != "HELIOS_TEST_KEY"}
+    result = helios("analyze", folder, "--db", tmp_path / "r.db", "--endpoint",
+                    "http://127.0.0.1:9/v1", "--api-model", "m", "--set",
+                    "api_key_env=HELIOS_TEST_KEY", env=env, timeout=120)
+    assert result.returncode == 1 and "HELIOS_TEST_KEY" in result.stderr
+
+
+def test_server_that_ignores_the_schema_cannot_store_bad_data(tmp_path):
+    """A real HTTP server that answers JSON of the wrong shape: every file fails as bad_output."""
+    folder = _corpus(tmp_path, 4)
+    proxy = Proxy("--ignore-schema", "--garbage-first", "2")
+    try:
+        run = Run(folder, tmp_path / "r.db", [proxy.url])
+        assert run.wait() == 0, run.stderr
+    finally:
+        proxy.kill()
+    rows = _assert_each_once(tmp_path / "r.db", 4, statuses=("failed",))
+    assert {r["reason"] for r in rows} == {"bad_output"}
+    assert run.endpoint_outcomes().get("malformed") == 2  # garbage bodies were retried
+
+
+# -- against llama.cpp's server ------------------------------------------------------------------
+
+@pytest.mark.server
+@pytest.mark.timeout(1800)  # minutes per request when the 2 cores are shared
+@needs_server
+def test_run_over_samples(tmp_path, servers):
+    server = servers.append(LlamaServer(threads=2).start()) or servers[-1]
+    db = tmp_path / "r.db"
+    result = helios("analyze", REPO / "resources" / "samples", "--db", db, "--endpoint", server.url,
+                    "--api-model", "smollm2", "--events", "jsonl", "--set", "max_output_tokens=96",
+                    "--set", "max_input_tokens=128", "--set", "max_concurrency=2",
+                    "--set", "request_timeout=900", timeout=1700)
+    assert result.returncode == 0, result.stderr
+    events = events_of(result.stdout)
+    started = next(e for e in events if e["event"] == "run_started")
+    assert started["provider"] == "server" and started["model"] == "smollm2"
+    rows = db_rows(db)
+    assert len(rows) == len(list((REPO / "resources" / "samples").iterdir()))
+    assert all(r["status"] in ("done", "failed", "skipped") for r in rows)
+    done = [r for r in rows if r["status"] == "done"]
+    assert done, "no file was analyzed"
+    import sqlite3
+
+    conn = sqlite3.connect(db)
+    results = [json.loads(r[0]) for r in conn.execute(
+        "SELECT result FROM analysis_results WHERE result IS NOT NULL")]
+    decided = [json.loads(r[0]) for r in conn.execute(
+        "SELECT decided_by FROM analysis_results WHERE decided_by IS NOT NULL")]
+    conn.close()
+    assert results and all({"summary", "category", "keywords"} <= set(r) for r in results)
+    assert any("evidence" in d.values() for d in decided)
+    eps = [e for e in events if e["event"] == "endpoint"]
+    assert eps and eps[-1]["endpoint"] == server.url and eps[-1]["up"]
+
+
+@pytest.mark.server
+@pytest.mark.timeout(1800)  # minutes per request when the 2 cores are shared
+@needs_server
+def test_two_servers_one_killed_mid_run(tmp_path, servers):
+    a = LlamaServer().start()
+    b = LlamaServer().start()
+    servers += [a, b]
+    n = 8
+    folder = _corpus(tmp_path, n)
+    run = Run(folder, tmp_path / "r.db", [a.url, b.url])
+    wait_for(lambda: run.done_count() >= 3 or run.proc.poll() is not None, "3 files done", 400)
+    b.kill()
+    assert run.wait() == 0, run.stderr
+    _assert_each_once(tmp_path / "r.db", n, statuses=("done", "failed"))
+    rows = db_rows(tmp_path / "r.db")
+    assert sum(r["status"] == "done" for r in rows) >= n - 2  # failures only as bad_output
+    assert all(r["reason"] in (None, "bad_output") for r in rows)
+    assert run.endpoint_outcomes(b.url).get("refused", 0) + run.endpoint_outcomes(b.url).get(
+        "error", 0) >= 1
+    assert run.endpoint_outcomes(a.url)["ok"] > run.endpoint_outcomes(b.url).get("ok", 0)
+
+
+@pytest.mark.server
+@pytest.mark.timeout(1800)  # minutes per request when the 2 cores are shared
+@needs_server
+def test_server_restarted_mid_run(tmp_path, servers):
+    server = LlamaServer(threads=2).start()
+    servers.append(server)
+    n = 6
+    folder = _corpus(tmp_path, n)
+    run = Run(folder, tmp_path / "r.db", [server.url])
+    wait_for(lambda: run.done_count() >= 2 or run.proc.poll() is not None, "3 files done", 400)
+    server.kill()
+    wait_for(lambda: any(e["event"] == "endpoint" and not e["up"] for e in run.events),
+              "the endpoint reported down", 120)
+    server.start()
+    assert run.wait() == 0, run.stderr
+    rows = _assert_each_once(tmp_path / "r.db", n, statuses=("done", "failed"))
+    assert all(r["reason"] in (None, "bad_output") for r in rows)
+
+
+@pytest.mark.server
+@pytest.mark.timeout(1800)  # minutes per request when the 2 cores are shared
+@needs_server
+def test_503_for_a_while(tmp_path, servers):
+    server = LlamaServer(threads=2).start()
+    servers.append(server)
+    proxy = Proxy("--upstream", server.url.removesuffix("/v1"), "--fail-first", "6",
+                  "--retry-after", "0.2")
+    servers.append(proxy)
+    n = 3
+    run = Run(_corpus(tmp_path, n), tmp_path / "r.db", [proxy.url])
+    assert run.wait() == 0, run.stderr
+    _assert_each_once(tmp_path / "r.db", n, statuses=("done", "failed"))
+    outcomes = run.endpoint_outcomes()
+    assert outcomes["throttled"] == 6 and outcomes["ok"] == n
+
+
+@pytest.mark.server
+@pytest.mark.timeout(1800)  # minutes per request when the 2 cores are shared
+@needs_server
+def test_every_server_down_stops_resumably(tmp_path, servers):
+    server = LlamaServer(threads=2).start()
+    servers.append(server)
+    n = 6
+    folder = _corpus(tmp_path, n)
+    db = tmp_path / "r.db"
+    run = Run(folder, db, [server.url], "--set", "endpoint_down_timeout=2")
+    wait_for(lambda: run.done_count() >= 2 or run.proc.poll() is not None, "2 files done", 400)
+    server.kill()
+    assert run.wait() == 1
+    assert "every model server has failed" in run.stderr
+    rows = db_rows(db)
+    assert {r["status"] for r in rows} <= {"done", "failed", "pending"}
+    assert any(r["status"] == "pending" for r in rows)
+    assert all(r["attempts"] == 0 for r in rows if r["status"] == "pending")
+    server.start()
+    again = Run(folder, db, [server.url])
+    assert again.wait() == 0, again.stderr
+    _assert_each_once(db, n, statuses=("done", "failed"))
