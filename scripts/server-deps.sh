@@ -7,6 +7,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${1:-.venv/bin/python}
 if ! "$PY" -c "import llama_cpp.server" 2>/dev/null; then
+  if ! command -v c++ >/dev/null 2>&1; then  # the build needs a C++ compiler
+    if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+      apt-get install -y -q g++ || { apt-get update -q && apt-get install -y -q g++; }
+    else
+      echo "server-deps: llama-cpp-python builds from source and needs a C++ compiler: install g++"
+      exit 1
+    fi
+  fi
   echo "Building llama-cpp-python[server] 0.3.36 (once per machine; about 20 minutes on 2 cores)"
   # Default flags build a library that crashes in decode on some CPUs (DESIGN.md).
   CMAKE_ARGS="-DGGML_NATIVE=OFF" "$PY" -m pip install --quiet "llama-cpp-python[server]==0.3.36"
