@@ -18,7 +18,7 @@ import pytest
 from conftest import REPO, db_rows, events_of, helios
 
 from helios_desktop.config import ConfigError, load_settings
-from helios_desktop.engines.openai import check_endpoint_url, endpoint_label
+from helios_desktop.config import check_endpoint_url, endpoint_label
 
 from servers import LlamaServer, Proxy, free_port, needs_server, wait_for
 

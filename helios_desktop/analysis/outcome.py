@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import json
 
-from ..engines.base import Generation
 from ..records import AnalysisResult, Document, Reason, Status
 from .evidence import apply_evidence, personal_evidence
 from .schema import AnalysisSchema
 
 
-def finish(doc: Document, gen: Generation, seconds: float, schema: AnalysisSchema,
+def finish(doc: Document, gen, seconds: float, schema: AnalysisSchema,
            max_output_tokens: int) -> AnalysisResult:
-    """One result for one answer: ``done`` with validated data, or ``failed`` as ``bad_output``."""
+    """One result for one answer: ``done`` with validated data, or ``failed`` as ``bad_output``
+    (``engine_error`` when the runtime failed this prompt). ``gen`` is an
+    ``engines.base.Generation`` (text, prompt_tokens, generated_tokens, complete, error)."""
     base = dict(path=doc.path, raw_output=gen.text, prompt_tokens=gen.prompt_tokens,
                 generated_tokens=gen.generated_tokens, inference_seconds=seconds)
     if gen.error:
