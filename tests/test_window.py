@@ -67,6 +67,26 @@ def test_start_needs_a_usable_model(qtbot, tmp_path, isolated_home):
     w.close()
 
 
+def test_start_with_a_model_server_says_where_files_go(qtbot, tmp_path, isolated_home):
+    # No local model at all, but a model server in the settings: Start is offered, and the
+    # window says which server the files go to before anything is sent.
+    cfg = isolated_home / "config" / "helios" / "config.yaml"
+    cfg.parent.mkdir(parents=True)
+    cfg.write_text(f"engine: openai\nendpoints: [http://127.0.0.1:9/v1]\napi_model: smollm2\n"
+                   f"database: {tmp_path / 'gui.db'}\n")
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.show()
+    folder = tmp_path / "f"
+    small_folder(folder)
+    open_folder(qtbot, w, folder)
+    assert w.engine_ready() == (True, "")
+    assert w.form.startButton.isEnabled()
+    assert ("Files will be sent to the model server http://127.0.0.1:9/v1 (model smollm2)"
+            in w.form.previewLabel.text())
+    w.close()
+
+
 # 2 --------------------------------------------------------------------------------------------
 
 def test_a_folder_shows_its_own_last_results(qtbot, window, tmp_path):
