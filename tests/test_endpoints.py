@@ -209,8 +209,9 @@ def test_two_servers_one_killed_mid_run(tmp_path, servers):
     assert run.wait() == 0, run.stderr
     _assert_each_once(tmp_path / "r.db", n, statuses=("done", "failed"))
     rows = db_rows(tmp_path / "r.db")
-    assert sum(r["status"] == "done" for r in rows) >= n - 2  # failures only as bad_output
-    assert all(r["reason"] in (None, "bad_output") for r in rows)
+    # the kill loses nothing: a file fails only for the model's own answer (bad_output)
+    assert any(r["status"] == "done" for r in rows)
+    assert all(r["reason"] in (None, "bad_output") for r in rows), [r["reason"] for r in rows]
     assert run.endpoint_outcomes(b.url).get("refused", 0) + run.endpoint_outcomes(b.url).get(
         "error", 0) >= 1
     assert run.endpoint_outcomes(a.url)["ok"] > run.endpoint_outcomes(b.url).get("ok", 0)
