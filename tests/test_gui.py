@@ -258,3 +258,30 @@ def test_window_names_the_server_and_shows_it_in_the_workers_panel(qtbot, tmp_pa
         w.close()
     finally:
         server.kill()
+
+
+def test_poller_survives_an_answer_cut_off_mid_read(qtbot):
+    # A backend that exits while the poller reads /metrics cuts the answer short
+    # (http.client.IncompleteRead); the poller reports it as unreachable, never raises.
+    import socket
+    import threading
+
+    from helios_desktop.gui.poller import MetricsPoller
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+
+    def answer_half():
+        conn, _ = server.accept()
+        conn.recv(4096)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 4502\r\n\r\n# HELP x\n")
+        conn.close()
+
+    threading.Thread(target=answer_half, daemon=True).start()
+    poller = MetricsPoller()
+    poller.port = server.getsockname()[1]
+    with qtbot.waitSignal(poller.unreachable, timeout=10_000) as cut:
+        poller.poll()
+    assert "IncompleteRead" in cut.args[0] or "more expected" in cut.args[0]
+    server.close()

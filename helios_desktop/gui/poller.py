@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import urllib.error
 import urllib.request
 
@@ -61,5 +62,7 @@ class MetricsPoller(QObject):
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/metrics", timeout=0.8) as r:
                 self.sample.emit(parse_metrics(r.read().decode()))
-        except (urllib.error.URLError, OSError, ValueError) as exc:
-            self.unreachable.emit(str(exc))
+        except (urllib.error.URLError, OSError, ValueError, http.client.HTTPException) as exc:
+            # HTTPException: the backend closed the exporter mid-answer (IncompleteRead) as
+            # it exited; the next poll, or the exit signal, tells the window what happened.
+            self.unreachable.emit(str(exc) or exc.__class__.__name__)
