@@ -161,12 +161,7 @@ class ContinuousScheduler:
             except Exception as exc:
                 if is_oom(exc) and len(live) > 1:
                     owner._resize(max(1, len(live) // 2), f"out of memory: {exc}")
-                    for item in list(live.values()):
-                        self._drop(item)
-                        pending.appendleft(item)
-                    live.clear()
-                    self.rebuild()
-                    buffer = self.engine.create_event_buffer(max(64, 4 * owner.max_batch_size))
+                    buffer = self._start_over(live, pending, owner)
                     progress = time.monotonic()
                     continue
                 events, unhealthy = [], str(exc)
@@ -216,14 +211,21 @@ class ContinuousScheduler:
                 log.warning("og.Engine unhealthy (%s): rebuilding it; %d requests go again",
                             unhealthy, len(live))
                 rebuilt = True
-                for item in list(live.values()):
-                    self._drop(item)
-                    pending.appendleft(item)
-                live.clear()
-                self.rebuild()
-                buffer = self.engine.create_event_buffer(max(64, 4 * owner.max_batch_size))
+                buffer = self._start_over(live, pending, owner)
                 progress = time.monotonic()
         return out
+
+
+
+    def _start_over(self, live: dict, pending, owner):
+        """Put every request in flight back at the head of the queue, rebuild the engine,
+        and return a fresh event buffer for it."""
+        for item in list(live.values()):
+            self._drop(item)
+            pending.appendleft(item)
+        live.clear()
+        self.rebuild()
+        return self.engine.create_event_buffer(max(64, 4 * owner.max_batch_size))
 
 
 def _name(code) -> str:
