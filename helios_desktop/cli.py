@@ -253,9 +253,7 @@ def cmd_export(args) -> int:
     except ValueError as exc:
         raise CliError(str(exc)) from None
     except BrokenPipeError:
-        # the reader (e.g. `| head`) closed the pipe: not an error
-        sys.stdout = open(os.devnull, "w")
-        return EXIT_OK
+        raise  # the reader closed the pipe: main() ends quietly
     except OSError as exc:
         raise CliError(f"cannot write {args.out}: {exc.strerror or exc}") from None
     finally:
@@ -565,6 +563,13 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAIL
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader closed the pipe (`helios export | head`): not an error. Point
+        # stdout at /dev/null so the interpreter's final flush does not raise again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -155,3 +155,17 @@ def test_gui_entry_point_smoke(tmp_path):
     result = helios("gui", tmp_path, "--exit-when-ready", env=env, timeout=60)
     assert result.returncode == 0, result.stderr
     assert "window ready" in result.stdout
+
+
+def test_a_closed_pipe_ends_quietly(tmp_path):
+    """`helios config show | head -1`: the reader leaves early; no traceback, exit 0."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the first line is written
+    try:
+        result = subprocess.run([sys.executable, "-m", "helios_desktop", "config", "show"],
+                                stdout=write_end, stderr=subprocess.PIPE, text=True,
+                                timeout=120, cwd=REPO)
+    finally:
+        os.close(write_end)
+    assert "Traceback" not in result.stderr and "BrokenPipe" not in result.stderr, result.stderr
+    assert result.returncode == 0

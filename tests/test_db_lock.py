@@ -63,3 +63,42 @@ def test_analyze_releases_the_lock(tmp_path, tiny_model):
     assert helios(*analyze_args(folder, db, tiny_model)).returncode == 0
     assert holder_of(db) is None
     DatabaseLock(db).acquire().release()
+
+
+PROBE = """
+import fcntl, os, sys
+fd = os.open(sys.argv[1], os.O_RDONLY)
+fcntl.flock(fd, fcntl.LOCK_SH)  # what holder_of does for a moment
+print("probing", flush=True)
+sys.stdin.readline()
+fcntl.flock(fd, fcntl.LOCK_UN)
+"""
+
+
+def test_a_status_probe_does_not_refuse_an_analysis(tmp_path):
+    """`helios db runs` probes the lock with a shared flock; an analysis starting in that
+    instant must wait the probe out, not report the database in use."""
+    import subprocess
+    import sys
+    import threading
+
+    db = tmp_path / "h.db"
+    with DatabaseLock(db):
+        pass  # the lock file exists, free
+    probe = subprocess.Popen([sys.executable, "-c", PROBE, str(lock_path(db))],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert probe.stdout.readline().strip() == "probing"
+        with pytest.raises(DatabaseInUse):
+            DatabaseLock(db, grace=0).acquire()  # the old behaviour: refused at once
+
+        def end_probe():
+            probe.stdin.write("done\n")
+            probe.stdin.flush()
+
+        threading.Timer(0.1, end_probe).start()
+        with DatabaseLock(db, grace=30) as lock:
+            assert lock.held and holder_of(db) == os.getpid()
+    finally:
+        probe.kill()
+        probe.wait()

@@ -14,6 +14,7 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import time
 from pathlib import Path
 
 
@@ -49,10 +50,13 @@ def read_holder(database: str | os.PathLike) -> tuple[int | None, str]:
 
 class DatabaseLock:
     """Hold ``<database>.lock`` exclusively; ``holder`` says who ("analysis", "helios db
-    prune", ...). Use as a context manager, or ``acquire()`` / ``release()``."""
+    prune", ...); ``grace`` is how long a taken lock is retried before the refusal.
+    Use as a context manager, or ``acquire()`` / ``release()``."""
 
-    def __init__(self, database: str | os.PathLike, holder: str = "analysis"):
+    def __init__(self, database: str | os.PathLike, holder: str = "analysis",
+                 grace: float = 1.0):
         self.database = Path(database)
+        self.grace = grace
         self.path = lock_path(self.database)
         self.holder = holder
         self._fd: int | None = None
@@ -63,14 +67,22 @@ class DatabaseLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # O_CLOEXEC (Python's default): worker processes do not inherit the lock.
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
-            os.close(fd)
-            if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-                pid, holder = read_holder(self.database)
-                raise DatabaseInUse(self.database, pid, holder) from None
-            raise
+        # ``holder_of`` probes with a shared lock held for microseconds; a refusal is
+        # only real when the lock stays taken past a short grace.
+        deadline = time.monotonic() + self.grace
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as exc:
+                if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                    os.close(fd)
+                    raise
+                if time.monotonic() >= deadline:
+                    os.close(fd)
+                    pid, holder = read_holder(self.database)
+                    raise DatabaseInUse(self.database, pid, holder) from None
+                time.sleep(0.01)
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n{self.holder}\n".encode())
         self._fd = fd
