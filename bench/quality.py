@@ -1,7 +1,8 @@
 """Result quality per model and per field on resources/samples (or any folder).
 
     python -m bench.quality [--models tiny,default,smollm2,evidence] [--folder DIR]
-                            [--model NAME=PATH ...] [--db PATH] [--verbose] [--json FILE]
+                            [--model NAME=PATH ...] [--model-fields auto|all|LIST]
+                            [--db PATH] [--verbose] [--json FILE]
 
 Runs the real ``helios analyze`` once per model and scores what was stored, and
 what the model itself answered before the quality gate (its ``raw_output``):
@@ -15,6 +16,12 @@ what the model itself answered before the quality gate (its ``raw_output``):
 - keyword precision: share of keywords sharing a word with a reference term
 - category / language accuracy (bench/sample_labels.json)
 - decided: how many fields the model decided and how many the evidence did
+- model category / language accuracy where the kind does not decide them (the
+  files where the model's answer could count), beside the evidence's guess there
+
+``--model-fields`` is passed on as the ``model_fields`` setting: ``all`` lets the
+model answer every field (to measure it per field), ``auto`` (the default) is what
+the model folder says, as a user's run has it.
 
 "evidence" runs no model: the summary and keywords are what the evidence alone
 writes (the same extractors the gate falls back to).
@@ -74,7 +81,8 @@ def _parse(raw):
 
 def evidence_rows(folder: Path) -> list[dict]:
     """What the evidence alone stores for every file: no model at all."""
-    from helios_desktop.analysis.describe import describe
+    from helios_desktop.analysis.evidence import evidence_answer
+    from helios_desktop.analysis.schema import load_schema
     from helios_desktop.records import FileTask
     from helios_desktop.scan.reader import Skip, read_document
 
@@ -85,21 +93,21 @@ def evidence_rows(folder: Path) -> list[dict]:
             doc = read_document(FileTask(os.fsencode(path), st.st_size, st.st_mtime_ns), 10 << 20)
         except Skip:
             continue
-        d = describe(doc.path, doc.text, doc.kind, doc.hints)
+        data, decided, _quality = evidence_answer(doc, load_schema(None), "evidence only")
         out.append({"file": os.path.relpath(path, folder), "path": str(path), "status": "done",
-                    "summary": d.summary, "keywords": d.keywords,
-                    "category": doc.hints.get("category") or "other",
-                    "language": doc.hints.get("language") or doc.hints.get("language_guess") or "",
-                    "decided_by": {f: "evidence" for f in ("summary", "keywords", "category",
-                                                          "language")},
-                    "raw": None, "quality": {}})
+                    "summary": data["summary"], "keywords": data["keywords"],
+                    "category": data["category"], "language": data["language"],
+                    "decided_by": decided, "raw": None, "quality": {}})
     return out
 
 
-def run_model(model: Path, folder: Path, db: Path | None = None) -> tuple[Path, float]:
+def run_model(model: Path, folder: Path, db: Path | None = None,
+              model_fields: str | None = None) -> tuple[Path, float]:
     db = db or Path(tempfile.mkdtemp()) / "quality.db"
     cmd = [sys.executable, "-m", "helios_desktop", "analyze", str(folder), "--db", str(db),
            "--model", str(model)]
+    if model_fields:
+        cmd += ["--set", f"model_fields={model_fields}"]
     started = time.perf_counter()
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
     return db, time.perf_counter() - started
@@ -124,6 +132,26 @@ def _keyword_relevant(keyword: str, terms: list[str]) -> bool:
     return any(kw & (set(content_words(t)) or {t.lower()}) for t in terms)
 
 
+def _open_fields(r: dict, want_cat: str, want_lang: str, open_cat: dict, open_lang: dict) -> None:
+    """Count, on files whose kind leaves the category (language) open, how often the
+    model's own answer and the evidence's guess are right."""
+    from helios_desktop.analysis.category import category_guess, language_guess
+    from helios_desktop.scan.kinds import detect_kind
+
+    text = _text(r["path"])
+    kind = detect_kind(os.fsencode(r["path"]), text)
+    hints = kind.hints()
+    raw = r["raw"] or {}
+    if not kind.category:
+        open_cat["n"] += 1
+        open_cat["model"] += raw.get("category") == want_cat
+        open_cat["evidence"] += category_guess(text, kind.label, hints) == want_cat
+    if not kind.language:
+        open_lang["n"] += 1
+        open_lang["model"] += str(raw.get("language", "")).lower() == want_lang.lower()
+        open_lang["evidence"] += language_guess(kind.label, hints).lower() == want_lang.lower()
+
+
 def score(rows: list[dict], labels: dict, terms: dict) -> dict:
     from helios_desktop.analysis.quality import FileVocabulary, check_keywords, check_summary, degenerate
 
@@ -136,6 +164,8 @@ def score(rows: list[dict], labels: dict, terms: dict) -> dict:
     grounding, specific, model_specific, kw_hits, kw_total = [], [], [], 0, 0
     decided = {f: {"model": 0, "evidence": 0} for f in (*FIELDS, "category", "language")}
     cat_ok = lang_ok = labelled = 0
+    open_cat = {"n": 0, "model": 0, "evidence": 0}   # files whose kind decides no category
+    open_lang = {"n": 0, "model": 0, "evidence": 0}
     for r in done:
         vocab = FileVocabulary(_text(r["path"]), Path(r["path"]).name)
         if degenerate(r["summary"] or ""):
@@ -170,6 +200,7 @@ def score(rows: list[dict], labels: dict, terms: dict) -> dict:
             want_cat, want_lang = labels[r["file"]]
             cat_ok += r["category"] == want_cat
             lang_ok += (r["language"] or "").lower() == want_lang.lower()
+            _open_fields(r, want_cat, want_lang, open_cat, open_lang)
     n = len(done) or 1
     share = lambda a, b: round(a / b, 3) if b else None  # noqa: E731
     rep.update({
@@ -184,6 +215,8 @@ def score(rows: list[dict], labels: dict, terms: dict) -> dict:
         "model_degenerate_rate": {f: share(model_deg[f], model_answers) for f in FIELDS},
         "model_gate_pass_rate": {f: share(model_pass[f], model_answers) for f in FIELDS},
         "model_summary_names_specific": share(sum(model_specific), len(model_specific)),
+        "open_category": {k: (v if k == "n" else share(v, open_cat["n"])) for k, v in open_cat.items()},
+        "open_language": {k: (v if k == "n" else share(v, open_lang["n"])) for k, v in open_lang.items()},
     })
     return rep
 
@@ -195,6 +228,8 @@ def main() -> None:
     parser.add_argument("--model", action="append", default=[], metavar="NAME=PATH",
                         help="another model folder to compare")
     parser.add_argument("--folder", default=str(SAMPLES))
+    parser.add_argument("--model-fields", metavar="auto|all|LIST",
+                        help="the model_fields setting for the model runs (default: auto)")
     parser.add_argument("--db", help="score this existing database instead of running (one model)")
     parser.add_argument("--verbose", action="store_true", help="print every stored summary")
     parser.add_argument("--json", help="also write the report to this file")
@@ -218,7 +253,8 @@ def main() -> None:
             if model is None or not (model / "genai_config.json").exists():
                 print(f"{name}: no model at {model}; skipped", file=sys.stderr)
                 continue
-            db, _ = run_model(model, folder)
+            db, _ = run_model(model, folder, model_fields=args.model_fields)
+            print(f"{name}: database {db}", file=sys.stderr)
             rows = _rows_from_db(db, folder)
         rep = score(rows, labels, terms)
         rep["seconds"] = round(time.perf_counter() - started, 1)

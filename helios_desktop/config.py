@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from .records import MODEL_FIELDS
 from .resources import resource_path
 from .scan.globs import GlobError, check_pattern
 
@@ -125,6 +126,21 @@ def _env_name(value: Any) -> str | None:
     return value
 
 
+def _model_fields(value: Any) -> str | list[str]:
+    allowed = ("auto (what the model folder says), all, or a list of the fields the model "
+               "may decide, from " + ", ".join(MODEL_FIELDS) + " ([] for none)")
+    if value in ("auto", "all"):
+        return value
+    if isinstance(value, str):
+        value = [v.strip() for v in value.split(",") if v.strip()]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError(allowed)
+    unknown = [v for v in value if v not in MODEL_FIELDS]
+    if unknown:
+        raise ValueError(f"{allowed}; {', '.join(map(repr, unknown))} is not one of them")
+    return [f for f in MODEL_FIELDS if f in value]
+
+
 # Settings whose bad values are not repeated in error messages (a key pasted by mistake).
 _QUIET = {"api_key_env"}
 
@@ -132,6 +148,7 @@ FIELDS: dict[str, Any] = {
     "model_path": _opt_path,
     "provider": _choice(*PROVIDERS),
     "batching": _choice("auto", "static", "continuous"),
+    "model_fields": _model_fields,
     "workers": _int(0, 64),
     "max_batch_size": _int(1, 1024),
     "max_input_tokens": _int(16, 131072),

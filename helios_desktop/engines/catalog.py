@@ -5,13 +5,44 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from ..paths import models_dir
-from ..records import Document
+from ..paths import DEFAULT_MODEL_NAME, models_dir
+from ..records import MODEL_FIELDS, Document
 from .model_folder import GENAI_CONFIG, ModelFolder
+
+# The fields each model Helios builds is asked to decide, chosen per field by
+# measurement (``python -m bench.quality``, docs/QUALITY.md). ``helios models build-*``
+# writes them into helios_model.json (key ``model_fields``); folders built before that
+# key existed are recognised by name here. Models not listed decide every field.
+MEASURED_FIELDS: dict[str, tuple[str, ...]] = {
+    DEFAULT_MODEL_NAME: (),
+    "smollm2-135m-instruct-int4-cpu": (),
+    "smollm2-135m-instruct-int4-cpu-full": (),
+}
 
 
 class ModelError(ValueError):
     """A folder that is not a usable model; the message says why."""
+
+
+def folder_model_fields(folder: ModelFolder) -> frozenset[str] | None:
+    """What ``model_fields: auto`` means for ``folder``: its marker's list, else the
+    measured list for its name, else None (every field)."""
+    listed = folder.marker.get("model_fields")
+    if isinstance(listed, list):
+        return frozenset(f for f in listed if f in MODEL_FIELDS)
+    if folder.name in MEASURED_FIELDS:
+        return frozenset(MEASURED_FIELDS[folder.name])
+    return None
+
+
+def resolve_model_fields(setting, folder: ModelFolder | None) -> frozenset[str] | None:
+    """The ``model_fields`` setting made concrete: a set of fields, or None for every one.
+    ``auto`` reads the model folder; with no folder (a model server) it means every field."""
+    if setting == "all":
+        return None
+    if setting == "auto":
+        return folder_model_fields(folder) if folder is not None else None
+    return frozenset(setting)
 
 
 def describe(folder: Path | ModelFolder) -> dict:

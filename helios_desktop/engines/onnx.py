@@ -52,7 +52,7 @@ class ONNXInferenceEngine:
     def __init__(self, model: ModelFolder | str | Path, schema: AnalysisSchema, *,
                  provider: str = "auto", requested_provider: str | None = None,
                  batching: str = "auto", max_batch_size: int = 8, max_input_tokens: int = 512,
-                 max_output_tokens: int = 160,
+                 max_output_tokens: int = 160, model_fields: frozenset[str] | None = None,
                  on_batch_resized: Callable[[int, int, str], None] | None = None):
         """``provider`` is auto, cuda or cpu. A caller that resolved ``auto`` already (the
         worker, from its spec) passes the resolved one and ``requested_provider``: when the
@@ -60,7 +60,8 @@ class ONNXInferenceEngine:
         ``batching``: auto (og.Engine for paged-attention models on CUDA and for Helios
         builds made without prune_lm_head; static batches through og.Generator otherwise),
         static, or continuous (og.Engine; on the CPU it needs a model built without
-        prune_lm_head)."""
+        prune_lm_head). ``model_fields``: the fields the model may decide (None: every
+        one; see analysis/evidence.py)."""
         og = import_genai()
         self._og = og
         self.folder = model if isinstance(model, ModelFolder) else ModelFolder.read(model)
@@ -83,6 +84,7 @@ class ONNXInferenceEngine:
         self.batch_size = max_batch_size
         self.max_input_tokens = max_input_tokens
         self.max_output_tokens = max_output_tokens
+        self.model_fields = model_fields
         self.on_batch_resized = on_batch_resized
         self._successes = 0
         try:
@@ -265,7 +267,7 @@ class ONNXInferenceEngine:
             self.on_batch_resized(old, size, why)
 
     def _finish(self, doc: Document, gen: Generation, seconds: float) -> AnalysisResult:
-        return finish(doc, gen, seconds, self.schema, self.max_output_tokens)
+        return finish(doc, gen, seconds, self.schema, self.max_output_tokens, self.model_fields)
 
     # -- generation -------------------------------------------------------------------------
 

@@ -154,13 +154,15 @@ class OpenAIEngine:
 
     def __init__(self, spec: EndpointsSpec, schema: AnalysisSchema, *, max_input_tokens: int = 512,
                  max_output_tokens: int = 160,
-                 on_report: Callable[[list[dict]], None] | None = None, check: bool = True):
+                 on_report: Callable[[list[dict]], None] | None = None, check: bool = True,
+                 model_fields: frozenset[str] | None = None):
         if not spec.urls:
             raise EngineError("engine openai needs at least one URL in endpoints")
         self.spec = spec
         self.schema = schema
         self.max_input_tokens = max_input_tokens
         self.max_output_tokens = max_output_tokens
+        self.model_fields = model_fields  # what the model may decide (None: every field)
         self.on_report = on_report
         self.model_name = spec.api_model
         self.batch_size = 2 * spec.max_concurrency * len(spec.urls)
@@ -303,7 +305,8 @@ class OpenAIEngine:
             ep.latencies.append(seconds)
             ep.succeeded(seconds)
             ep.confirmed = True
-            results[job.index] = finish(job.doc, gen, seconds, self.schema, self.max_output_tokens)
+            results[job.index] = finish(job.doc, gen, seconds, self.schema, self.max_output_tokens,
+                                        self.model_fields)
             return
         if not isinstance(exc, _Failure):
             exc = _Failure("error", f"{exc.__class__.__name__}: {exc}")

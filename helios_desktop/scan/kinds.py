@@ -93,11 +93,13 @@ _CUES: dict[str, tuple[str, ...]] = {
     "financial": ("invoice", "amount due", "total", "payment", "balance", "vat", "tax",
                   "receipt", "budget", "revenue", "iban", "subtotal"),
     "correspondence": ("dear ", "sincerely", "regards", "best wishes", "yours", "subject:",
-                       "from:", "to:", "hi ", "hello "),
+                       "from:", "to:", "hi ", "hello ", "madame", "monsieur", "salutations",
+                       "cordialement", "sehr geehrte", "freundlichen grüßen", "estimado",
+                       "atentamente"),
     "report": ("report", "summary", "findings", "quarter", "results", "conclusion",
                "executive summary", "analysis", "recommendation"),
     "documentation": ("install", "usage", "how to", "example", "guide", "documentation",
-                      "getting started", "configure", "step"),
+                      "getting started", "configure", "step", "anleitung", "mode d'emploi"),
 }
 
 _STOPWORDS = {
@@ -137,10 +139,20 @@ def natural_language(text: str) -> str:
     return best if scores[best] >= 2 else ""
 
 
+def cue_counts(text: str) -> dict[str, int]:
+    """How often each category's cue words occur in the file's opening (lowercased)."""
+    low = text[:6000].lower()
+    return {cat: sum(low.count(cue) for cue in cues) for cat, cues in _CUES.items()}
+
+
+def log_line_count(text: str) -> int:
+    """Lines in the file's opening that start with a timestamp, as log lines do."""
+    return len(_LOG_LINE.findall(text[:4000]))
+
+
 def prose_category(text: str) -> str:
     """The category a prose document's wording points to ('' when no cue stands out)."""
-    low = text[:6000].lower()
-    scores = {cat: sum(low.count(cue) for cue in cues) for cat, cues in _CUES.items()}
+    scores = cue_counts(text)
     best = max(scores, key=scores.get)
     ordered = sorted(scores.values(), reverse=True)
     if ordered[0] >= 2 and ordered[0] > ordered[1]:
@@ -168,7 +180,7 @@ def detect_kind(path: bytes, text: str) -> Kind:
         if shebang:
             lang = _SHEBANG_LANG[shebang.group(1)]
             found = (f"{lang} script", "source_code", lang)
-        elif len(_LOG_LINE.findall(text[:4000])) >= 3:
+        elif log_line_count(text) >= 3:
             found = ("log file", "log", "")
         elif text.lstrip().startswith(("{", "[")) and text.rstrip().endswith(("}", "]")):
             found = ("JSON file", "data", "JSON")
