@@ -3,11 +3,13 @@
     python tests/endpoint_proxy.py --upstream http://127.0.0.1:PORT [--fail-first N]
         [--fail-status 503] [--retry-after S] [--garbage-first N]
     python tests/endpoint_proxy.py --ignore-schema      (answers itself, no upstream)
+    python tests/endpoint_proxy.py --answer JSON        (answers JSON to every file)
 
 It prints ``READY <port>`` once it listens. The first N chat requests get the
 failure (an HTTP status with Retry-After, or a 200 with a body that is not a chat
 completion); later ones are forwarded unchanged. ``--ignore-schema`` plays a
-server that ignores response_format and answers JSON of the wrong shape.
+server that ignores response_format and answers JSON of the wrong shape; ``--answer``
+one that gives the same answer for every file.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ def main() -> None:
     parser.add_argument("--retry-after", default="1")
     parser.add_argument("--garbage-first", type=int, default=0)
     parser.add_argument("--ignore-schema", action="store_true")
+    parser.add_argument("--answer", help="the content of every answer (no upstream)")
     args = parser.parse_args()
     counts = {"chat": 0}
 
@@ -44,8 +47,8 @@ def main() -> None:
         if n <= args.fail_first + args.garbage_first:
             return web.Response(status=200, text="<html>not a completion</html>",
                                 content_type="text/html")
-        if args.ignore_schema:
-            content = json.dumps({"summary": 42, "category": "poetry"})
+        if args.ignore_schema or args.answer:
+            content = args.answer or json.dumps({"summary": 42, "category": "poetry"})
             return web.json_response({
                 "choices": [{"index": 0, "finish_reason": "stop",
                              "message": {"role": "assistant", "content": content}}],

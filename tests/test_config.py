@@ -17,6 +17,10 @@ from conftest import helios
     ("metrics_host: 0.0.0.0\n", ["not a loopback address", "metrics_allow_remote"]),
     ("workers: [1\n", ["not valid YAML"]),
     ("- a\n- b\n", ["must hold a mapping"]),
+    ("model_fields: [summary, title]\n", ["'model_fields'", "'title' is not one of them",
+                                          "summary, keywords, category, language"]),
+    ("model_fields: sometimes\n", ["'model_fields'", "'sometimes' is not one of them"]),
+    ("model_fields: 3\n", ["'model_fields'", "auto (what the model folder says), all"]),
 ])
 def test_bad_config_messages(tmp_path, text, words):
     cfg = tmp_path / "c.yaml"
@@ -55,3 +59,24 @@ def test_config_show_cli(tmp_path):
     assert lines["provider"].endswith("# default")
     bad = helios("config", "show", "--set", "workers=-1")
     assert bad.returncode == 1 and "'workers'" in bad.stderr and "Traceback" not in bad.stderr
+
+
+@pytest.mark.parametrize("value, want", [
+    ("auto", "auto"), ("all", "all"), ([], []), ("summary", ["summary"]),
+    ("category, summary", ["summary", "category"]), (["language", "keywords"], ["keywords", "language"]),
+])
+def test_model_fields_values(value, want):
+    assert load_settings(overrides={"model_fields": value}).model_fields == want
+
+
+def test_model_fields_on_the_command_line():
+    shown = helios("config", "show", "--set", "model_fields=[summary,category]")
+    assert shown.returncode == 0, shown.stderr
+    line = next(l for l in shown.stdout.splitlines() if l.startswith("model_fields"))
+    assert '["summary", "category"]' in line and line.endswith("# command line")
+    default = helios("config", "show")
+    line = next(l for l in default.stdout.splitlines() if l.startswith("model_fields"))
+    assert '"auto"' in line and line.endswith("# default")
+    bad = helios("config", "show", "--set", "model_fields=[summary,colour]")
+    assert bad.returncode == 1 and "'model_fields'" in bad.stderr and "'colour'" in bad.stderr
+    assert "Traceback" not in bad.stderr

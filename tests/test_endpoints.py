@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -145,8 +146,21 @@ def test_missing_key_variable_is_named(tmp_path):
     assert result.returncode == 1 and "HELIOS_TEST_KEY" in result.stderr
 
 
+def _results(db) -> dict[str, dict]:
+    """{file name: decided_by, quality, result, raw_output} of the last run."""
+    conn = sqlite3.connect(db)
+    rows = conn.execute("SELECT f.path, a.decided_by, a.quality, a.result, a.raw_output "
+                        "FROM files f JOIN analysis_results a ON a.file_id = f.id "
+                        "WHERE f.run_id = (SELECT max(id) FROM runs)").fetchall()
+    conn.close()
+    return {os.path.basename(os.fsdecode(bytes(p))): {
+        "decided_by": json.loads(d), "quality": json.loads(q), "result": json.loads(r),
+        "raw_output": raw} for p, d, q, r, raw in rows}
+
+
 def test_server_that_ignores_the_schema_cannot_store_bad_data(tmp_path):
-    """A real HTTP server that answers JSON of the wrong shape: every file fails as bad_output."""
+    """A real HTTP server that answers JSON of the wrong shape: nothing of it is stored;
+    every file gets the evidence's result and the verdict says the model failed."""
     folder = _corpus(tmp_path, 4)
     proxy = Proxy("--ignore-schema", "--garbage-first", "2")
     try:
@@ -154,9 +168,48 @@ def test_server_that_ignores_the_schema_cannot_store_bad_data(tmp_path):
         assert run.wait() == 0, run.stderr
     finally:
         proxy.kill()
-    rows = _assert_each_once(tmp_path / "r.db", 4, statuses=("failed",))
-    assert {r["reason"] for r in rows} == {"bad_output"}
+    _assert_each_once(tmp_path / "r.db", 4, statuses=("done",))
+    for name, r in _results(tmp_path / "r.db").items():
+        assert set(r["decided_by"].values()) == {"evidence"}, name
+        assert r["quality"]["summary"]["verdict"] == "bad_output"
+        assert r["quality"]["summary"]["detail"].startswith("schema:")
+        assert r["result"]["category"] != "poetry" and isinstance(r["result"]["summary"], str)
+        assert json.loads(r["raw_output"])["summary"] == 42  # the model's answer is kept
     assert run.endpoint_outcomes().get("malformed") == 2  # garbage bodies were retried
+
+
+def test_model_fields_reach_the_server_engine(tmp_path):
+    """model_fields decides which answers of a real HTTP server count, and the category
+    gate replaces an implausible category (source_code for an invoice in a .txt file)."""
+    folder = _corpus(tmp_path, 4)
+    answer = {"summary": "Invoice for chairs in EUR.", "category": "source_code",
+              "language": "English", "keywords": ["chairs", "invoice"],
+              "contains_personal_data": False}
+    proxy = Proxy("--answer", json.dumps(answer))
+    try:
+        for db, fields in (("all.db", "all"), ("none.db", "[]")):
+            run = Run(folder, tmp_path / db, [proxy.url], "--set", f"model_fields={fields}")
+            assert run.wait() == 0, run.stderr
+    finally:
+        proxy.kill()
+    asked = _results(tmp_path / "all.db")
+    invoice = asked["file_002.txt"]
+    assert invoice["decided_by"]["summary"] == "model"
+    assert invoice["result"]["summary"] == answer["summary"]
+    assert invoice["quality"]["category"]["verdict"] == "implausible"
+    assert invoice["decided_by"]["category"] == "evidence"
+    assert invoice["result"]["category"] == "financial"
+    code = asked["file_000.py"]  # the answer names nothing of this file: the gate refuses it
+    assert code["decided_by"]["summary"] == "evidence"
+    assert code["quality"]["summary"]["verdict"] == "ungrounded"
+    assert code["result"]["category"] == "source_code"
+    not_asked = _results(tmp_path / "none.db")
+    assert len(not_asked) == 4
+    for name, r in not_asked.items():
+        assert set(r["decided_by"].values()) == {"evidence"}, name
+        assert r["quality"]["gate"] == "not_asked"
+        assert r["quality"]["summary"] == {"verdict": "not_asked"}
+    assert not_asked["file_002.txt"]["result"]["category"] == "financial"
 
 
 # -- against llama.cpp's server ------------------------------------------------------------------

@@ -124,20 +124,43 @@ class _RejectFirst(AnalysisSchema):
         return "summary: rejected by the test" if self.calls == 1 else super().validate(data)
 
 
-def test_bad_output_keeps_raw_text_and_the_batch_goes_on(tiny_model):
+def test_bad_output_keeps_raw_text_and_the_file_still_gets_the_evidence(tiny_model):
     schema = _RejectFirst()
     results = engine(tiny_model, schema, max_batch_size=4, max_input_tokens=64).analyze(text_docs(4))
-    bad = [r for r in results if r.status == Status.FAILED]
-    assert len(bad) == 1 and bad[0].reason == Reason.BAD_OUTPUT
-    assert bad[0].raw_output.startswith("{") and bad[0].data is None
-    assert "rejected by the test" in bad[0].message
-    assert sum(r.status == Status.DONE for r in results) == 3
+    assert all(r.status == Status.DONE for r in results)
+    bad = [r for r in results if r.quality["gate"] == "fail"
+           and r.quality["summary"]["verdict"] == "bad_output"]
+    assert len(bad) == 1
+    r = bad[0]
+    assert r.raw_output.startswith("{")  # the model's answer is kept
+    assert "rejected by the test" in r.quality["summary"]["detail"]
+    assert "rejected by the test" in r.message
+    assert set(r.decided_by.values()) == {"evidence"} and set(r.decided_by) == set(DEFAULT_SCHEMA["properties"])
+    jsonschema.validate(r.data, DEFAULT_SCHEMA)
+    assert r.data["summary"] and r.data["keywords"]
 
 
-def test_output_cut_by_the_token_limit_is_bad_output(tiny_model):
+def test_output_cut_by_the_token_limit_gets_the_evidence(tiny_model):
     results = engine(tiny_model, max_output_tokens=16, max_batch_size=2).analyze(docs()[:2])
     for r in results:
-        assert r.status == Status.FAILED and r.reason == Reason.BAD_OUTPUT
+        assert r.status == Status.DONE and r.raw_output.startswith("{")
+        assert r.quality["gate"] == "fail" and r.quality["keywords"]["verdict"] == "bad_output"
+        assert "max_output_tokens" in r.quality["summary"]["detail"]
+        jsonschema.validate(r.data, DEFAULT_SCHEMA)
+    by_path = {r.path: r for r in results}
+    assert by_path[b"a.py"].data["category"] == "source_code"
+    assert "add" in by_path[b"a.py"].data["summary"]
+    # a letter: the kind decides no category; the evidence's guess still fills it
+    letter = by_path[b"letter.txt"]
+    assert letter.data["category"] == "correspondence" and letter.data["language"] == "English"
+
+
+def test_a_custom_schema_keeps_bad_output_failed(tiny_model):
+    schema = AnalysisSchema({"type": "object", "properties": {"title": {"type": "string"}},
+                             "required": ["title"]})
+    results = engine(tiny_model, schema, max_output_tokens=4, max_batch_size=2).analyze(docs()[:2])
+    for r in results:
+        assert r.status == Status.FAILED and r.reason == Reason.BAD_OUTPUT and r.data is None
         assert "max_output_tokens" in r.message and r.raw_output.startswith("{")
 
 

@@ -109,3 +109,118 @@ def test_model_fields_limit_what_the_model_decides():
     decided, quality = apply_evidence(data, doc, load_schema(None), model_fields=frozenset({"summary"}))
     assert decided["summary"] == "model" and decided["keywords"] == "evidence"
     assert quality["keywords"]["verdict"] == "not_asked" and quality["gate"] == "pass"
+
+
+# -- the category gate -----------------------------------------------------------------------
+
+def text_doc(tmp_path, name: str, text: str) -> Document:
+    path = tmp_path / name
+    path.write_text(text, "utf-8")
+    kind = detect_kind(str(path).encode(), text)
+    return Document(str(path).encode(), kind.label, text, hints=kind.hints())
+
+
+LETTER = ("Hello Marta,\n\nthe garden looks wonderful this spring. We planted the tulips by "
+          "the fence and the old apple tree is in bloom again. Come and see it soon.\n\nLove, Jo\n")
+SCRIPT_IN_TXT = ("import os\n\ndef main():\n    for name in os.listdir('.'):\n"
+                 "        print(name)\n\nif __name__ == '__main__':\n    main()\n")
+LOG_IN_TXT = "".join(f"2026-03-0{i} 10:0{i}:00 backup finished in {i} minutes\n" for i in range(1, 6))
+
+
+@pytest.mark.parametrize("name, text, answer, kept", [
+    ("letter.txt", LETTER, "source_code", False),      # the tiny model's mistake
+    ("letter.txt", LETTER, "log", False),
+    ("letter.txt", LETTER, "financial", False),
+    ("letter.txt", LETTER, "correspondence", True),
+    ("letter.txt", LETTER, "other", True),
+    ("walk.txt", SCRIPT_IN_TXT, "source_code", True),   # code in a .txt file is code
+    ("walk.txt", SCRIPT_IN_TXT, "legal", False),
+    ("backup-notes.txt", LOG_IN_TXT, "log", True),
+    ("backup-notes.txt", LOG_IN_TXT, "correspondence", False),
+])
+def test_the_category_gate(tmp_path, name, text, answer, kept):
+    doc = text_doc(tmp_path, name, text)
+    assert not doc.hints["category"]  # the kind leaves the category to the model
+    data = {"summary": "x", "category": answer, "language": "English", "keywords": ["x"],
+            "contains_personal_data": False}
+    decided, quality = apply_evidence(data, doc, load_schema(None))
+    if kept:
+        assert data["category"] == answer and decided["category"] == "model"
+        assert quality["category"]["verdict"] == "pass"
+    else:
+        assert data["category"] != answer and decided["category"] == "evidence"
+        assert quality["category"]["verdict"] == "implausible"
+        assert answer in quality["category"]["detail"]
+        assert quality["gate"] == "fail"
+
+
+def test_implausible_categories_take_the_evidence_best_guess(tmp_path):
+    cases = {"letter.txt": (LETTER, "correspondence"), "walk.txt": (SCRIPT_IN_TXT, "source_code"),
+             "backup-notes.txt": (LOG_IN_TXT, "log")}
+    for name, (text, want) in cases.items():
+        doc = text_doc(tmp_path, name, text)
+        wrong = "legal"
+        data = {"summary": "x", "category": wrong, "language": "English", "keywords": ["x"],
+                "contains_personal_data": False}
+        apply_evidence(data, doc, load_schema(None))
+        assert data["category"] == want, name
+    # the samples whose kind leaves the category open
+    for rel, want in (("docs/anleitung.txt", "documentation"), ("docs/notes.txt", "other")):
+        doc = doc_for(rel)
+        assert not doc.hints["category"]
+        data = {"summary": "x", "category": "source_code", "language": "English", "keywords": ["x"],
+                "contains_personal_data": False}
+        decided, _ = apply_evidence(data, doc, load_schema(None))
+        assert (data["category"], decided["category"]) == (want, "evidence"), rel
+
+
+def test_a_decided_category_is_not_gated():
+    doc = doc_for("code/inventory.py")
+    data = {"summary": "x", "category": "legal", "language": "x", "keywords": ["x"],
+            "contains_personal_data": False}
+    decided, quality = apply_evidence(data, doc, load_schema(None))
+    assert data["category"] == "source_code" and decided["category"] == "evidence"
+    assert "category" not in quality
+
+
+def test_fields_not_asked_take_the_evidence(tmp_path):
+    doc = text_doc(tmp_path, "letter.txt", LETTER)
+    data = {"summary": "The garden and the tulips by the fence.", "category": "source_code",
+            "language": "Klingon", "keywords": ["garden", "tulips"], "contains_personal_data": False}
+    decided, quality = apply_evidence(data, doc, load_schema(None), model_fields=frozenset())
+    assert set(decided.values()) == {"evidence"}
+    assert quality["gate"] == "not_asked"
+    assert {quality[f]["verdict"] for f in ("summary", "keywords", "category")} == {"not_asked"}
+    assert data["category"] == "correspondence" and data["language"] == "English"
+    assert "Marta" in data["summary"] or "garden" in data["summary"]
+
+
+# -- an answer that cannot be used still gives the file a result ---------------------------------
+
+@pytest.mark.parametrize("rel", ["code/inventory.py", "docs/notes.txt", "logs/app.log",
+                                 "letters/lettre.txt", "config/app.ini", "data/sales.csv"])
+@pytest.mark.parametrize("text, complete, why", [
+    ("This is not JSON {", True, "not JSON"),
+    ('{"summary": 42}', True, "schema:"),
+    ('{"summary": "This Python source', False, "max_output_tokens"),
+])
+def test_unusable_answers_give_an_evidence_result(rel, text, complete, why):
+    from helios_desktop.analysis.outcome import finish
+    from helios_desktop.engines.base import Generation
+    from helios_desktop.records import Status
+
+    doc = doc_for(rel)
+    result = finish(doc, Generation(text, 100, 20, complete), 0.5, load_schema(None), 160)
+    assert result.status == Status.DONE and result.reason is None
+    assert result.raw_output == text
+    assert set(result.decided_by.values()) == {"evidence"}
+    assert result.quality["gate"] == "fail"
+    assert result.quality["summary"]["verdict"] == "bad_output"
+    assert why in result.quality["summary"]["detail"]
+    assert load_schema(None).validate(result.data) is None
+    assert result.data["category"] in ("source_code", "other", "log", "correspondence",
+                                       "configuration", "data")
+    assert result.data["language"]
+    # what is stored passes the real gate: a person learns what is in the file
+    verdicts = gate(result.data, doc.text, Path(rel).name, doc.kind)
+    assert all(v.ok for v in verdicts.values()), verdicts

@@ -1,0 +1,75 @@
+"""model_fields: what ``auto`` means for a model folder, and that it reaches a real run."""
+
+import json
+import sqlite3
+
+import pytest
+
+from helios_desktop.engines.catalog import MEASURED_FIELDS, folder_model_fields, resolve_model_fields
+from helios_desktop.engines.model_folder import ModelFolder
+from helios_desktop.paths import DEFAULT_MODEL_NAME
+
+from conftest import analyze_args, helios
+
+
+def folder(tmp_path, name: str, marker: dict | None = None) -> ModelFolder:
+    path = tmp_path / name
+    path.mkdir()
+    (path / "genai_config.json").write_text(json.dumps({"model": {"type": "llama"}}))
+    if marker is not None:
+        (path / "helios_model.json").write_text(json.dumps(marker))
+    return ModelFolder.read(path)
+
+
+def test_auto_reads_the_marker_first(tmp_path):
+    built = folder(tmp_path, DEFAULT_MODEL_NAME, {"name": "x", "model_fields": ["category"]})
+    assert folder_model_fields(built) == frozenset({"category"})
+    assert resolve_model_fields("auto", built) == frozenset({"category"})
+
+
+def test_auto_knows_measured_models_built_before_the_marker_key(tmp_path):
+    old = folder(tmp_path, DEFAULT_MODEL_NAME, {"name": DEFAULT_MODEL_NAME, "precision": "int4"})
+    assert resolve_model_fields("auto", old) == frozenset(MEASURED_FIELDS[DEFAULT_MODEL_NAME])
+
+
+def test_auto_lets_an_unmeasured_model_decide_every_field(tmp_path):
+    other = folder(tmp_path, "my-fine-tuned-model")
+    assert resolve_model_fields("auto", other) is None
+    assert resolve_model_fields("auto", None) is None  # a model server: every field
+
+
+def test_explicit_values_win(tmp_path):
+    built = folder(tmp_path, DEFAULT_MODEL_NAME, {"model_fields": []})
+    assert resolve_model_fields("all", built) is None
+    assert resolve_model_fields(["summary"], built) == frozenset({"summary"})
+    assert resolve_model_fields([], None) == frozenset()
+
+
+def _decided(db) -> list[tuple[dict, dict]]:
+    conn = sqlite3.connect(db)
+    rows = [(json.loads(d), json.loads(q)) for d, q in conn.execute(
+        "SELECT decided_by, quality FROM analysis_results WHERE decided_by IS NOT NULL")]
+    conn.close()
+    return rows
+
+
+@pytest.mark.parametrize("setting, who", [("[]", {"evidence"}), ("[summary]", None)])
+def test_model_fields_reach_the_onnx_engine(tmp_path, tiny_model, setting, who):
+    folder_in = tmp_path / "in"
+    folder_in.mkdir()
+    (folder_in / "a.py").write_text("def add(a, b):\n    return a + b\n")
+    (folder_in / "notes.txt").write_text("Ideas for the garden: tomatoes, carrots and a compost bin.\n")
+    db = tmp_path / "h.db"
+    result = helios(*analyze_args(folder_in, db, tiny_model, "--set", f"model_fields={setting}"))
+    assert result.returncode == 0, result.stderr
+    decided = _decided(db)
+    assert len(decided) == 2
+    for d, quality in decided:
+        assert quality["keywords"] == {"verdict": "not_asked"} and d["keywords"] == "evidence"
+        if who is not None:
+            assert set(d.values()) == who
+            assert quality["summary"] == {"verdict": "not_asked"} and quality["gate"] == "not_asked"
+        else:  # the summary was asked and gated; only it may be the model's
+            assert quality["summary"]["verdict"] != "not_asked"
+            assert quality["gate"] in ("pass", "fail")
+            assert {k for k, v in d.items() if v == "model"} <= {"summary"}
