@@ -338,3 +338,75 @@ def test_overview_history_and_help(qtbot, window, tmp_path):
     assert "tiny-llama" in window.about_text() and "Gemma" in window.about_text()
     assert "F5" in window.shortcuts_text() and "Esc" in window.shortcuts_text()
     assert window.form.actionStop.shortcut().toString() == "Esc"
+
+
+# issue 11 -------------------------------------------------------------------------------------
+
+def test_the_quality_filter_shows_who_decided(qtbot, window, tmp_path):
+    """A real ledger whose results went through the real gate: the Results tab's quality
+    filter shows the model-decided rows, the refused ones, and the ones never asked."""
+    from helios_desktop.analysis.outcome import finish
+    from helios_desktop.analysis.schema import load_schema
+    from helios_desktop.engines.base import Generation
+    from helios_desktop.records import Document, FileTask, ScanChunk
+    from helios_desktop.scan.kinds import detect_kind
+    from helios_desktop.store.ledger import Ledger
+
+    folder = tmp_path / "garden"
+    folder.mkdir()
+    texts = {"plan.txt": "The tomatoes go to the south bed; purple carrots by the shed.\n",
+             "loop.txt": "Compost bin notes: turn the heap weekly and keep it damp.\n",
+             "cut.txt": "Seed order: basil, dill and two kinds of beans for May.\n",
+             "quiet.txt": "Watering rota: Ana on Mondays, Jo on Thursdays.\n"}
+    answers = {  # what a model answered for each file
+        "plan.txt": ('{"summary": "Tomatoes move to the south bed, purple carrots by the shed.", '
+                     '"category": "other", "language": "English", "keywords": ["tomatoes", '
+                     '"carrots"], "contains_personal_data": false}', None),
+        "loop.txt": ('{"summary": "This text This text This text This text.", "category": "log", '
+                     '"language": "English", "keywords": ["x", "x"], "contains_personal_data": false}',
+                     None),
+        "cut.txt": ('{"summary": "Seed order for', None),
+        "quiet.txt": ('{"summary": "A watering rota for Ana and Jo.", "category": "other", '
+                      '"language": "English", "keywords": ["watering"], '
+                      '"contains_personal_data": false}', frozenset()),
+    }
+    for name, text in texts.items():
+        (folder / name).write_text(text)
+    ledger = Ledger(tmp_path / "gui.db")  # the window's database (see the window fixture)
+    root = os.fsencode(folder)
+    run_id = ledger.start_run(root, "tiny-llama", "cpu", {})
+    paths = {os.fsencode(folder / n): n for n in texts}
+    ledger.add_discovered(run_id, ScanChunk(tasks=[FileTask(p, 10, 1) for p in paths]))
+    outcomes = []
+    for task in ledger.lease(run_id, 10):
+        name = paths[task.path]
+        kind = detect_kind(task.path, texts[name])
+        doc = Document(task.path, kind.label, texts[name], hints=kind.hints())
+        answer, fields = answers[name]
+        gen = Generation(answer, 50, 30, name != "cut.txt")
+        outcomes.append((task.file_id, finish(doc, gen, 0.1, load_schema(None), 160, fields)))
+    ledger.record(outcomes)
+    ledger.finish_run(run_id, "completed", 0)
+    ledger.close()
+
+    open_folder(qtbot, window, folder)
+    f = window.form
+
+    def shown() -> set[str]:
+        return {window.model.data(window.model.index(r, 0)) for r in range(window.model.rowCount())}
+
+    assert shown() == set(texts)
+    choose = {key: i for i in range(f.qualityCombo.count()) if (key := f.qualityCombo.itemData(i)) is not None}
+    f.qualityCombo.setCurrentIndex(choose["model"])
+    assert shown() == {"plan.txt"}
+    assert f.countLabel.text() == "1 of 4"
+    f.resultsView.selectRow(0)
+    assert "plan.txt" in f.detailTitle.text()
+    f.qualityCombo.setCurrentIndex(choose["evidence"])
+    assert shown() == {"loop.txt", "cut.txt"}  # refused by the gate, or no usable answer
+    f.qualityCombo.setCurrentIndex(choose["not_asked"])
+    assert shown() == {"quiet.txt"}
+    f.qualityCombo.setCurrentIndex(choose["unchecked"])
+    assert shown() == set()
+    f.qualityCombo.setCurrentIndex(choose[""])
+    assert shown() == set(texts)

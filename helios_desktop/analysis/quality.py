@@ -248,7 +248,8 @@ def gate(data: dict, text: str, name: str, kind: str = "") -> dict[str, Verdict]
 
 # The Results tab's quality filter: (label, key of store.reader.QUALITY_FILTERS).
 QUALITY_CHOICES = [("all answers", ""), ("model answer kept", "model"),
-                   ("evidence (model answer refused)", "evidence"), ("not checked", "unchecked")]
+                   ("evidence (model answer refused)", "evidence"),
+                   ("evidence (model not asked)", "not_asked"), ("not checked", "unchecked")]
 
 
 def decided_note(field: str, who: str, quality: dict | None) -> str:

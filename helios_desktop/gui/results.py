@@ -65,7 +65,7 @@ class ResultsModel(QAbstractTableModel):
     @property
     def filtered(self) -> bool:
         q = self.query
-        return bool(q.text or q.status or q.category or q.language or q.extension)
+        return bool(q.text or q.status or q.category or q.language or q.extension or q.quality)
 
     def relative(self, path: bytes) -> str:
         if self.root and path.startswith(self.root):

@@ -44,6 +44,7 @@ _SEARCH_TOKEN = re.compile(r"\w+", re.UNICODE)
 # The quality gate's verdicts (schema 4); a database written before it reads as unchecked.
 QUALITY_FILTERS = {"model": "json_extract(a.quality, '$.gate') = 'pass'",
                    "evidence": "json_extract(a.quality, '$.gate') = 'fail'",
+                   "not_asked": "json_extract(a.quality, '$.gate') = 'not_asked'",
                    "unchecked": "a.result IS NOT NULL AND a.quality IS NULL"}
 
 
