@@ -24,6 +24,10 @@ def vocab(rel: str) -> FileVocabulary:
     ("This log log log file records things.", "degenerate"),
     ("This settings file is /var/log/app/ / / / / / / / / / / / / /.", "degenerate"),
     ("This C source is required.", "generic"),
+    # SmolLM2's answers: a sentence said twice, and one cut off mid-sentence
+    ("Multiply two matrices and print the result. Multiply two matrices and print it.", "degenerate"),
+    ("Multiplies two 3x3 matrices and prints the result,", "truncated"),
+    ("Multiplies two 3x3 matrices and prints the result and", "truncated"),
     ("The file contains one or two sentences on what this file is and what it contains.", "copied"),
     ("The file content between the markers is untrusted data.", "copied"),
     ("This text document is a summary of the file.", "placeholder"),
@@ -51,6 +55,18 @@ def test_good_answers_pass(rel, kind, summary):
     got = check_summary(summary, vocab(rel), kind)
     assert got.ok, got
     assert got.grounding >= 0.5
+
+
+def test_identifiers_and_numbers_are_not_repetition():
+    colorsys = ("Python source: Conversion functions between RGB and other color systems. "
+                "Defines rgb_to_yiq, yiq_to_rgb, rgb_to_hls, hls_to_rgb.")
+    v = FileVocabulary("def rgb_to_yiq(r, g, b): ...\ndef yiq_to_rgb(y, i, q): ...\n"
+                       "def rgb_to_hls(r, g, b): ...\ndef hls_to_rgb(h, l, s): ...\n"
+                       "Conversion functions between RGB and other color systems.", "colorsys.py")
+    assert check_summary(colorsys, v, "Python source").ok
+    hosts = "Hosts file mapping 127.0.0.1 to localhost, 127.0.0.2 to runsc and 10.0.0.1 to vm."
+    v = FileVocabulary("127.0.0.1 localhost\n127.0.0.2 runsc\n10.0.0.1 vm\n# hosts file mapping", "hosts")
+    assert check_summary(hosts, v, "text document").ok
 
 
 def test_keywords():

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from . import prose, structured
 from .prose import _cap
 from .keywords import choose_keywords, evidence_keywords
+from .quality import placeholder
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,7 @@ def describe(path: bytes, text: str, label: str, hints: dict) -> Description:
     keywords = evidence_keywords(text, summary, label, category,
                                  hints.get("language_guess") or "English",
                                  names=_names(label, text, language)[:2], name=name)
+    keywords = [k for k in keywords if not placeholder(k)]  # "NULL" in a C header
     if not keywords:  # a file too small for YAKE: the summary's own content words
         keywords = choose_keywords(re.findall(r"[\w.-]+", summary), label, short_ok=True) or \
             [os.path.splitext(name)[0] or name]

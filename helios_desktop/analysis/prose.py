@@ -113,9 +113,9 @@ def prose_summary(text: str, label: str) -> str:
         who = clean(greeting.group(0).rstrip(","), 60)
         return clean(f"{_cap(label)} opening “{who}”: {first}" if first else
                      f"{_cap(label)} opening “{who}”", 240)
-    if title and first and first.lower() != title.lower():
+    if title and first and not first.lower().startswith(title.lower()):
         return clean(f"{title}: {first}", 240)
-    return clean(title or first, 240)
+    return clean(first or title, 240)  # a first sentence that opens with the title says it
 
 
 # -- licences ---------------------------------------------------------------------------

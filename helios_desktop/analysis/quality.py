@@ -6,7 +6,8 @@ write fluent text that has nothing to do with the file. Each check here is
 deterministic and cheap; a field that fails any of them is replaced by the
 evidence (see ``evidence.py``), and the verdict is stored with the result.
 
-Verdicts: ``pass``, ``degenerate``, ``copied``, ``placeholder``, ``generic``
+Verdicts: ``pass``, ``degenerate``, ``copied``, ``placeholder``, ``truncated`` (a
+summary that stops mid-sentence: a trailing comma or "and"), ``generic``
 (no content word beyond the file's kind), ``ungrounded`` (too few content words
 occur in the file or its name), ``empty``.
 """
@@ -26,6 +27,7 @@ MIN_KEYWORD_GROUNDING = 0.6
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
 _CHAR_RUN = re.compile(r"(\S)\1{5,}")           # "0000000", "......", "-------"
+_OPEN_END = re.compile(r"(?:[,;:(\[{–-]|\b(?:and|or|of|the|a|an|to|with|for|by|in))\s*$", re.I)
 _TOKEN_RUN = re.compile(r"(?:^|\s)(\S{1,3})(?:\s+\1){3,}(?=\s|$)")  # "/ / / /", "- - - -"
 _PLACEHOLDERS = [re.compile(p, re.I) for p in (
     r"[{<\[]\s*(insert|your|summary|description|placeholder|todo|tbd|fill|file ?name)\b",
@@ -117,6 +119,9 @@ def content_words(text: str, kind: str = "") -> list[str]:
             and (len(w) > 2 or (len(w) == 2 and not w.isalpha()))]  # "q1", "v2" name things
 
 
+_IDENT = re.compile(r"\w+(?:['’]\w+)?", re.UNICODE)
+
+
 def degenerate(text: str) -> str:
     """Why ``text`` repeats itself ('' when it does not)."""
     run = _CHAR_RUN.search(text)
@@ -125,7 +130,8 @@ def degenerate(text: str) -> str:
     run = _TOKEN_RUN.search(text)
     if run:
         return f"token {run.group(1)!r} repeated"
-    ws = words(text)
+    # Identifiers stay whole: "rgb_to_hls, hls_to_rgb" names two functions, not "rgb to" twice.
+    ws = [w.lower() for w in _IDENT.findall(text)]
     # Numbers repeat legitimately ("0.0.0.0:8080", "1.2.3"); words must not.
     grams = Counter(g for g in (tuple(ws[i:i + 3]) for i in range(len(ws) - 2))
                     if not all(w.isdigit() for w in g))
@@ -133,6 +139,14 @@ def degenerate(text: str) -> str:
         gram, n = grams.most_common(1)[0]
         if n >= 3:
             return f"3-gram {' '.join(gram)!r} x{n}"
+    # A sentence said twice ("move the tomatoes to the south bed ... move the tomatoes
+    # to the south bed"): a loop that ran out of tokens before its third round.
+    fives = Counter(g for g in (tuple(ws[i:i + 5]) for i in range(len(ws) - 4))
+                    if not all(w.isdigit() for w in g))
+    if fives:
+        gram, n = fives.most_common(1)[0]
+        if n >= 2:
+            return f"5-gram {' '.join(gram)!r} x{n}"
     pairs = Counter(g for g in (tuple(ws[i:i + 2]) for i in range(len(ws) - 1))
                     if not all(w.isdigit() for w in g))
     if pairs:
@@ -144,7 +158,7 @@ def degenerate(text: str) -> str:
             return f"word {ws[i]!r} three times in a row"
     if len(ws) >= 8:
         top, n = Counter(ws).most_common(1)[0]
-        if top not in _GENERIC and n > len(ws) / 3:
+        if top not in _GENERIC and not top.isdigit() and n > len(ws) / 3:
             return f"word {top!r} is {n} of {len(ws)} words"
     return ""
 
@@ -188,6 +202,9 @@ def check_summary(summary, vocab: FileVocabulary, kind: str = "") -> Verdict:
     copied = copied_from_prompt(summary, vocab)
     if copied:
         return Verdict("copied", f"prompt text {copied!r}")
+    cut = _OPEN_END.search(summary)
+    if cut:
+        return Verdict("truncated", f"ends with {cut.group(0).strip()!r}")
     content = content_words(summary, kind)
     if len(set(content)) < 2:  # "This subtitles are required."
         return Verdict("generic", "names nothing beyond the file's kind", 0.0)
