@@ -1,5 +1,6 @@
 """`helios db runs|check|prune|vacuum` and `analyze --retry-failed` on real SQLite files."""
 
+import json
 import os
 import sqlite3
 
@@ -151,14 +152,19 @@ def test_retry_failed_reruns_only_the_failed_files(tmp_path, tiny_model):
     for i in range(6):
         (folder / f"{i}.txt").write_text(f"text number {i}")
     db = tmp_path / "h.db"
-    # A 16-token budget is too short for the tiny model's long strings: bad_output.
-    first = helios(*analyze_args(folder, db, tiny_model, "--set", "max_output_tokens=16"))
+    # A 16-token budget is too short for the tiny model's long strings: bad_output (with a
+    # custom schema; the built-in one would store the evidence's result instead).
+    schema = tmp_path / "schema.json"
+    schema.write_text(json.dumps({"type": "object", "required": ["title"],
+                                  "properties": {"title": {"type": "string", "maxLength": 40}}}))
+    first = helios(*analyze_args(folder, db, tiny_model, "--set", "max_output_tokens=16",
+                                 "--set", f"schema={schema}"))
     assert first.returncode == 0, first.stderr
     failed = {r["id"] for r in db_rows(db) if r["status"] == "failed"}
     assert failed
     untouched = {r["id"]: r["updated_at"] for r in db_rows(db) if r["id"] not in failed}
     (folder / "new.txt").write_text("a file added after the run")
-    retry = helios(*analyze_args(folder, db, tiny_model, "--retry-failed"))
+    retry = helios(*analyze_args(folder, db, tiny_model, "--retry-failed", "--set", f"schema={schema}"))
     assert retry.returncode == 0, retry.stderr
     assert f"retrying the {len(failed)} failed files of run 1" in retry.stderr
     rows = db_rows(db)
@@ -166,7 +172,8 @@ def test_retry_failed_reruns_only_the_failed_files(tmp_path, tiny_model):
     assert {r["path"] for r in rows} == {os.fsencode(folder / f"{i}.txt") for i in range(6)}
     assert all(r["status"] == "done" for r in rows if r["id"] in failed)
     assert {r["id"]: r["updated_at"] for r in rows if r["id"] not in failed} == untouched
-    again = helios(*analyze_args(folder, db, tiny_model, "--retry-failed"), check=True)
+    again = helios(*analyze_args(folder, db, tiny_model, "--retry-failed", "--set", f"schema={schema}"),
+                   check=True)
     assert "has no failed files; nothing to retry" in again.stdout
 
 
