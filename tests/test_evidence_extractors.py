@@ -90,3 +90,38 @@ def test_malformed_files_still_get_a_summary(tmp_path):
         kind = detect_kind(name.encode(), text)
         got = describe(name.encode(), text, kind.label, kind.hints())
         assert got.summary and len(got.summary) <= 240, (name, got)
+
+
+# Files of the kinds found on an ordinary system (/etc, /usr/share/common-licenses,
+# /var/log/apt), written here in their shape.
+SYSTEM_LIKE = {
+    "bash.bashrc": ("# System-wide .bashrc file for interactive bash(1) shells.\n\n"
+                    "# If not running interactively, don't do anything\n[ -z \"$PS1\" ] && return\n\n"
+                    "# check the window size after each command\nshopt -s checkwinsize\n",
+                    ["System-wide .bashrc file", "checkwinsize"]),
+    "BSD": ("Copyright (c) The Regents of the Example Valley College.\nAll rights reserved.\n\n"
+            "Redistribution and use in source and binary forms, with or without modification, are "
+            "permitted provided that the following conditions are met:\n1. Redistributions of source "
+            "code must retain the above copyright notice.\n3. Neither the name of the College nor the "
+            "names of its contributors may be used to endorse products.\n",
+            ["BSD 3-Clause License", "Example Valley College"]),
+    "history.log": ("\nStart-Date: 2026-02-01  09:12:40\nCommandline: apt-get install -y sqlite3\n"
+                    "Install: sqlite3:amd64 (3.40.1-2)\nEnd-Date: 2026-02-01  09:12:44\n\n"
+                    "Start-Date: 2026-03-05  17:01:02\nCommandline: apt-get upgrade\n"
+                    "Upgrade: curl:amd64 (7.88.1-10, 7.88.1-11)\nEnd-Date: 2026-03-05  17:01:30\n",
+                    ["2026-02-01", "2026-03-05"]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SYSTEM_LIKE))
+def test_system_like_files_get_what_they_are(tmp_path, name):
+    text, must = SYSTEM_LIKE[name]
+    path = tmp_path / name
+    path.write_text(text)
+    st = path.stat()
+    doc = read_document(FileTask(str(path).encode(), st.st_size, st.st_mtime_ns), 1 << 20)
+    got = describe(doc.path, doc.text, doc.kind, doc.hints)
+    for term in must:
+        assert term in got.summary, (term, got.summary)
+    verdicts = gate({"summary": got.summary, "keywords": got.keywords}, doc.text, name, doc.kind)
+    assert all(v.ok for v in verdicts.values()), (got, verdicts)

@@ -22,11 +22,20 @@ class Description:
     keywords: list[str]
 
 
+# A text file that opens like a licence (/usr/share/common-licenses/BSD, GPL-3, ...).
+_LICENCE_OPENING = re.compile(r"\s*(?:copyright\b|[^\n]{0,60}\blicen[cs]e\b)", re.I)
+
+
 def _by_kind(name: str, ext: str, label: str, text: str, language: str) -> str:
     """The kind-specific summary, or '' to fall through to the generic one."""
     lower = name.lower()
-    if label == "licence text" or lower.startswith(("license", "licence", "copying")):
-        return prose.licence_summary(text) or prose.prose_summary(text, label)
+    if label == "licence text" or lower.startswith(("license", "licence", "copying")) or (
+            label == "text document" and _LICENCE_OPENING.match(text)):
+        summary = prose.licence_summary(text)
+        first = text.strip().split("\n", 1)[0]
+        if summary and "copyright" not in summary.lower() and first.lower().startswith("copyright"):
+            summary = f"{summary[:-1]}, {prose.clean(first, 100).rstrip('.')}."  # the holder
+        return summary or prose.prose_summary(text, label)
     if label == "email message":
         return structured.email_summary(text)
     if label == "log file":

@@ -98,6 +98,7 @@ def shell_profile_summary(text: str) -> str:
     aliases = re.findall(r"^\s*alias\s+([\w.-]+)=", text, re.M)
     functions = re.findall(r"^\s*(?:function\s+)?([A-Za-z_][\w-]*)\s*\(\)\s*\{", text, re.M)
     sourced = re.findall(r"^\s*(?:\.|source)\s+(\S+)", text, re.M)
+    options = re.findall(r"^\s*shopt\s+-s\s+([\w ]+)", text, re.M)
     parts = []
     if exports:
         parts.append(f"exports {join_names(exports, 5)}")
@@ -107,9 +108,11 @@ def shell_profile_summary(text: str) -> str:
         parts.append(f"functions {join_names(functions, 4)}")
     if sourced:
         parts.append(f"sources {join_names(sourced, 3)}")
-    if not parts:
-        return ""
+    if options:
+        parts.append(f"sets shell options {join_names([o for line in options for o in line.split()], 4)}")
     purpose = _comment_purpose(text)
+    if not parts:
+        return clean(f"Shell start-up file: {purpose}", 240) if purpose else ""
     return clean("Shell start-up file" + (f" ({purpose.rstrip('.')})" if purpose else "")
                  + ": " + "; ".join(parts) + ".", 240)
 
@@ -144,7 +147,7 @@ def makefile_summary(text: str) -> str:
 # -- logs --------------------------------------------------------------------------------
 
 _STAMP = re.compile(
-    r"(\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(?::\d{2})?|"
+    r"(\d{4}-\d{2}-\d{2}(?:T| +)\d{2}:\d{2}(?::\d{2})?|"
     r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\s+\d{1,2}\s+\d{2}:\d{2}:\d{2}|"
     r"\d{2}/(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)/\d{4}:\d{2}:\d{2}:\d{2})")
 _SYSLOG_SOURCE = re.compile(r"^\S+\s+\d+\s+[\d:]+\s+\S+\s+([\w./-]+?)(?:\[\d+\])?:")
