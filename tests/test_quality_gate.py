@@ -240,3 +240,43 @@ def test_unusable_answers_give_an_evidence_result(rel, text, complete, why):
     # what is stored passes the real gate: a person learns what is in the file
     verdicts = gate(result.data, doc.text, Path(rel).name, doc.kind)
     assert all(v.ok for v in verdicts.values()), verdicts
+
+
+# -- the language gate -----------------------------------------------------------------------
+
+# Files whose kind and stop words leave the language open: the model answers.
+FSTAB = "UUID=1234-ABCD  /boot/efi  vfat  umask=0077  0  1\nproc  /proc  proc  defaults  0  0\n"
+HOSTS = "127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n"
+
+
+@pytest.mark.parametrize("name, text, answer, stored, verdict", [
+    ("fstab", FSTAB, "INI", "INI", "pass"),
+    ("fstab", FSTAB, "ini", "INI", "pass"),               # stored under its name
+    ("hosts", HOSTS, "en", "English", "pass"),            # an ISO 639-1 code
+    ("hosts", HOSTS, "  english ", "English", "pass"),
+    ("fstab", FSTAB, "cored", "unknown", "implausible"),  # Gemma's answer on /etc/fstab
+    ("hosts", HOSTS, "", "unknown", "implausible"),
+    ("hosts", HOSTS, "text", "Text", "pass"),
+])
+def test_the_language_gate(tmp_path, name, text, answer, stored, verdict):
+    doc = text_doc(tmp_path, name, text)
+    assert not doc.hints["language"]  # the kind leaves the language to the model
+    data = {"summary": "x", "category": "other", "language": answer, "keywords": ["x"],
+            "contains_personal_data": False}
+    decided, quality = apply_evidence(data, doc, load_schema(None))
+    assert data["language"] == stored
+    assert quality["language"]["verdict"] == verdict
+    assert decided["language"] == ("model" if verdict == "pass" else "evidence")
+    if verdict != "pass":
+        assert quality["gate"] == "fail"
+        assert repr(answer) in quality["language"]["detail"]
+
+
+def test_a_decided_language_is_not_gated(tmp_path):
+    doc = text_doc(tmp_path, "note.txt", LETTER)
+    assert doc.hints["language"] == "English"  # the stop words decide
+    data = {"summary": "x", "category": "other", "language": "cored", "keywords": ["x"],
+            "contains_personal_data": False}
+    decided, quality = apply_evidence(data, doc, load_schema(None))
+    assert (data["language"], decided["language"]) == ("English", "evidence")
+    assert "language" not in quality

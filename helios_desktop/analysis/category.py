@@ -1,4 +1,5 @@
-"""Is the model's category plausible for this file, and what is the evidence's best guess?
+"""Is the model's category (or language) plausible for this file, and what is the
+evidence's best guess?
 
 The kind decides the category where it is decisive (``scan/kinds.py``: a ``.py`` file
 is source code). Where it is not (a ``.txt`` file, a file without extension), the model
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from ..scan.kinds import cue_counts, log_line_count, natural_language
+from ..scan.kinds import cue_counts, known_languages, log_line_count, natural_language
 from .quality import PASS, Verdict
 
 CODE_KINDS = ("Makefile", "patch", "Jupyter notebook", "stylesheet", "HTML page")
@@ -112,3 +113,38 @@ def language_guess(label: str, hints: dict) -> str:
     """The evidence's best language: the decided one, else the natural language guessed
     from stop words, else ``unknown`` (too little text to tell)."""
     return hints.get("language") or hints.get("language_guess") or "unknown"
+
+
+# Natural languages a model may name beyond the ones the stop words tell apart, and the
+# ISO 639-1 codes small models answer with ("en"); stored under their names.
+_MORE_NATURAL = ("Portuguese", "Polish", "Czech", "Swedish", "Danish", "Norwegian",
+                 "Finnish", "Russian", "Ukrainian", "Greek", "Turkish", "Arabic", "Hebrew",
+                 "Chinese", "Japanese", "Korean", "Hindi", "Latin")
+_CODES = {"en": "English", "de": "German", "fr": "French", "es": "Spanish", "it": "Italian",
+          "nl": "Dutch", "pt": "Portuguese", "pl": "Polish", "cs": "Czech", "sv": "Swedish",
+          "da": "Danish", "no": "Norwegian", "fi": "Finnish", "ru": "Russian",
+          "uk": "Ukrainian", "el": "Greek", "tr": "Turkish", "ar": "Arabic", "he": "Hebrew",
+          "zh": "Chinese", "ja": "Japanese", "ko": "Korean", "hi": "Hindi"}
+_MORE_CODE = ("Markdown", "Text", "Assembly", "Fortran", "Haskell", "Elixir", "Erlang",
+              "Clojure", "Dart", "Julia", "MATLAB", "Objective-C", "Zig", "Nim", "OCaml",
+              "Batch", "Groovy", "Terraform", "GraphQL", "Protobuf", "reStructuredText")
+
+
+def _vocabulary() -> dict[str, str]:
+    names = known_languages() | set(_MORE_NATURAL) | set(_MORE_CODE)
+    table = {name.lower(): name for name in names}
+    table.update(_CODES)
+    return table
+
+
+def check_language(language, text: str) -> tuple[Verdict, str]:
+    """(verdict, the name to store). The kind and the file's stop words decide the
+    language wherever they can, so the model answers only for files that give little to
+    go on (``/etc/fstab``, a log); there its answer must at least be a language Helios
+    knows (an ISO 639-1 code is stored as the language's name)."""
+    raw = language.strip() if isinstance(language, str) else ""
+    name = _vocabulary().get(raw.lower())
+    if name is None:
+        return Verdict("implausible", f"{language!r} is not a language Helios knows"), raw
+    detail = "a known language" + (f" (the model wrote {raw!r})" if raw != name else "")
+    return Verdict(PASS, detail), name

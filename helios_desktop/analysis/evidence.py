@@ -3,7 +3,9 @@
 Category, language and the personal-data flag are fixed where the evidence is
 decisive. Summary and keywords go through the quality gate (``quality.py``): a
 model answer that passes stands; one that fails is replaced by the evidence
-(``describe.py``), so no field is ever stored as noise. The result records who
+(``describe.py``), so no field is ever stored as noise. Where the evidence leaves
+the category or the language open, the model's answer must be plausible
+(``category.py``) or the evidence's best guess is stored. The result records who
 decided each field and the gate's verdicts.
 """
 
@@ -12,7 +14,7 @@ from __future__ import annotations
 import os
 
 from ..records import MODEL_FIELDS, Document
-from .category import category_guess, check_category, language_guess
+from .category import category_guess, check_category, check_language, language_guess
 from .describe import describe
 from .personal_data import find_personal_data
 from .quality import PASS, gate
@@ -68,6 +70,17 @@ def apply_evidence(data: dict, doc: Document, schema: AnalysisSchema,
             data["language"] = language_guess(doc.kind, hints)
             decided["language"] = EVIDENCE
             quality["language"] = {"verdict": NOT_ASKED}
+        else:
+            # The language gate: a name Helios knows, not contradicted by the text.
+            asked = True
+            verdict, name = check_language(data["language"], doc.text)
+            quality["language"] = verdict.as_dict()
+            if verdict.ok:
+                data["language"] = name
+            else:
+                failed = True
+                data["language"] = language_guess(doc.kind, hints)
+                decided["language"] = EVIDENCE
     # Personal data only with evidence: validated patterns found in the file. The
     # model's own yes cites nothing it found, so it never raises the flag alone.
     findings = [f.as_dict() for f in find_personal_data(doc.text)]

@@ -139,6 +139,12 @@ def natural_language(text: str) -> str:
     return best if scores[best] >= 2 else ""
 
 
+def known_languages() -> set[str]:
+    """Every programming, data and natural language name the kinds use."""
+    names = {lang for _, _, lang in _EXT.values()} | {lang for _, _, lang in _NAMES.values()}
+    return (names | set(_SHEBANG_LANG.values()) | set(_STOPWORDS)) - {""}
+
+
 def cue_counts(text: str) -> dict[str, int]:
     """How often each category's cue words occur in the file's opening (lowercased)."""
     low = text[:6000].lower()
