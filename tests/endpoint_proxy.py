@@ -1,7 +1,7 @@
 """A small real HTTP server for the endpoint tests: a faulty proxy in front of a model server.
 
     python tests/endpoint_proxy.py --upstream http://127.0.0.1:PORT [--fail-first N]
-        [--fail-status 503] [--retry-after S] [--garbage-first N]
+        [--fail-status 503] [--retry-after S] [--garbage-first N] [--only-model NAME]
     python tests/endpoint_proxy.py --ignore-schema      (answers itself, no upstream)
     python tests/endpoint_proxy.py --answer JSON        (answers JSON to every file)
 
@@ -9,7 +9,9 @@ It prints ``READY <port>`` once it listens. The first N chat requests get the
 failure (an HTTP status with Retry-After, or a 200 with a body that is not a chat
 completion); later ones are forwarded unchanged. ``--ignore-schema`` plays a
 server that ignores response_format and answers JSON of the wrong shape; ``--answer``
-one that gives the same answer for every file.
+one that gives the same answer for every file. ``--only-model NAME`` answers a chat
+request for any other model 404 "model not found", as vLLM and Ollama do
+(llama-cpp-python serves its one model whatever the name).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ def main() -> None:
     parser.add_argument("--garbage-first", type=int, default=0)
     parser.add_argument("--ignore-schema", action="store_true")
     parser.add_argument("--answer", help="the content of every answer (no upstream)")
+    parser.add_argument("--only-model")
     args = parser.parse_args()
     counts = {"chat": 0}
 
@@ -39,6 +42,11 @@ def main() -> None:
 
     async def chat(request: web.Request) -> web.StreamResponse:
         body = await request.read()
+        asked = json.loads(body).get("model")
+        if args.only_model and asked != args.only_model:
+            return web.json_response({"error": {"message": f'model "{asked}" not found, try '
+                                                           "pulling it first",
+                                                "type": "not_found_error"}}, status=404)
         counts["chat"] += 1
         n = counts["chat"]
         if n <= args.fail_first:

@@ -61,9 +61,12 @@ def _answers(port: int) -> bool:
 class LlamaServer:
     """llama-cpp-python's OpenAI-compatible server, started for real on 127.0.0.1."""
 
-    def __init__(self, port: int | None = None, threads: int = 1):
+    def __init__(self, port: int | None = None, threads: int = 1, n_ctx: int = 2048,
+                 api_key: str | None = None):
         self.port = port or free_port()
         self.threads = threads
+        self.n_ctx = n_ctx
+        self.api_key = api_key
         self.proc: subprocess.Popen | None = None
 
     @property
@@ -73,8 +76,9 @@ class LlamaServer:
     def start(self) -> LlamaServer:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "llama_cpp.server", "--model", str(GGUF), "--model_alias",
-             "smollm2", "--host", "127.0.0.1", "--port", str(self.port), "--n_ctx", "2048",
-             "--n_threads", str(self.threads), "--verbose", "False"],
+             "smollm2", "--host", "127.0.0.1", "--port", str(self.port), "--n_ctx", str(self.n_ctx),
+             "--n_threads", str(self.threads), "--verbose", "False",
+             *(["--api_key", self.api_key] if self.api_key else [])],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_for(lambda: _answers(self.port) or self.proc.poll() is not None, "llama server")
         assert self.proc.poll() is None, "the llama server exited at start"

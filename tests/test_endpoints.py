@@ -35,7 +35,7 @@ def servers():
 class Run:
     """``helios analyze`` as a subprocess whose events are read as they come."""
 
-    def __init__(self, folder, db, urls, *extra):
+    def __init__(self, folder, db, urls, *extra, env=None):
         args = [sys.executable, "-m", "helios_desktop", "analyze", str(folder), "--db", str(db),
                 "--api-model", "smollm2", "--events", "jsonl", "--set", "max_output_tokens=96",
                 "--set", "max_input_tokens=128", "--set", "max_concurrency=2",
@@ -43,7 +43,7 @@ class Run:
         for url in urls:
             args += ["--endpoint", url]
         self.proc = subprocess.Popen([*args, *map(str, extra)], stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True, cwd=REPO)
+                                     stderr=subprocess.PIPE, text=True, cwd=REPO, env=env)
         self.events: list[dict] = []
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
@@ -328,3 +328,144 @@ def test_every_server_down_stops_resumably(tmp_path, servers):
     again = Run(folder, db, [server.url])
     assert again.wait() == 0, again.stderr
     _assert_each_once(db, n, statuses=("done", "failed"))
+
+
+# -- configuration errors stop at once; a text over the server's context is cut, not failed -----
+
+def _stops_on_configuration(run: Run, db, n: int, words: tuple[str, ...]) -> None:
+    """The run stopped non-zero without waiting endpoint_down_timeout (set to 900 s by the
+    caller), named what to fix, failed no file, and left every file pending to resume."""
+    assert run.wait(timeout=600) == 1, run.stderr
+    for word in words:
+        assert word in run.stderr, (word, run.stderr)
+    rows = db_rows(db)
+    assert len(rows) == n
+    assert {r["status"] for r in rows} == {"pending"}
+    assert all(r["attempts"] == 0 for r in rows)
+
+
+@pytest.mark.server
+@pytest.mark.timeout(900)
+@needs_server
+def test_wrong_api_key_stops_at_once(tmp_path, servers):
+    server = LlamaServer(api_key="right-key").start()
+    servers.append(server)
+    n = 3
+    folder = _corpus(tmp_path, n)
+    db = tmp_path / "r.db"
+    env = {**os.environ, "HELIOS_TEST_KEY": "wrong-key"}
+    run = Run(folder, db, [server.url], "--set", "api_key_env=HELIOS_TEST_KEY",
+              "--set", "endpoint_down_timeout=900", env=env)
+    _stops_on_configuration(run, db, n, (server.url, "HTTP 401", "api_key_env",
+                                         "HELIOS_TEST_KEY"))
+    assert "wrong-key" not in run.stderr and "right-key" not in run.stderr
+    # the same run with the right key resumes and finishes
+    again = Run(folder, db, [server.url], "--set", "api_key_env=HELIOS_TEST_KEY",
+                env={**os.environ, "HELIOS_TEST_KEY": "right-key"})
+    assert again.wait() == 0, again.stderr
+    _assert_each_once(db, n, statuses=("done", "failed"))
+
+
+@pytest.mark.server
+@pytest.mark.timeout(900)
+@needs_server
+def test_wrong_base_url_stops_at_once(tmp_path, servers):
+    server = LlamaServer().start()
+    servers.append(server)
+    n = 3
+    db = tmp_path / "r.db"
+    wrong = server.url.removesuffix("/v1") + "/v2"  # the server answers 404 there
+    run = Run(_corpus(tmp_path, n), db, [wrong], "--set", "endpoint_down_timeout=900")
+    _stops_on_configuration(run, db, n, (wrong, "HTTP 404", "endpoints"))
+
+
+@pytest.mark.timeout(900)
+def test_unknown_model_stops_at_once(tmp_path):
+    """A server that answers the chat request 404 "model not found" (vLLM's and Ollama's
+    answer; llama-cpp-python serves its one model whatever the name): a real HTTP server."""
+    proxy = Proxy("--ignore-schema", "--only-model", "smollm2")
+    try:
+        n = 3
+        db = tmp_path / "r.db"
+        run = Run(_corpus(tmp_path, n), db, [proxy.url], "--api-model", "llama9:70b",
+                  "--set", "endpoint_down_timeout=900")
+        _stops_on_configuration(run, db, n, (proxy.url, "api_model", "llama9:70b"))
+    finally:
+        proxy.kill()
+    assert run.endpoint_outcomes().get("misconfigured", 0) >= 1
+
+
+@pytest.mark.server
+@pytest.mark.timeout(1800)
+@needs_server
+def test_misconfigured_endpoint_leaves_rotation_others_go_on(tmp_path, servers):
+    keyed = LlamaServer(api_key="right-key").start()
+    good = LlamaServer(threads=2).start()
+    servers += [keyed, good]
+    n = 4
+    db = tmp_path / "r.db"
+    env = {**os.environ, "HELIOS_TEST_KEY": "wrong-key"}
+    # the keyed server refuses the key; the good one needs none and ignores it
+    run = Run(_corpus(tmp_path, n), db, [good.url, keyed.url], "--set",
+              "api_key_env=HELIOS_TEST_KEY", "--set", "endpoint_down_timeout=900", env=env)
+    assert run.wait() == 0, run.stderr
+    _assert_each_once(db, n, statuses=("done", "failed"))
+    assert all(r["reason"] in (None, "bad_output") for r in db_rows(db))
+    assert "taken out of rotation for this run" in run.stderr and keyed.url in run.stderr
+    down = [e for e in run.events if e["event"] == "endpoint" and e["endpoint"] == keyed.url]
+    assert down and not down[-1]["up"] and "api_key_env" in down[-1]["error"]
+    assert run.endpoint_outcomes(keyed.url).get("ok", 0) == 0
+    assert run.endpoint_outcomes(good.url)["ok"] >= n
+
+
+@pytest.mark.server
+@pytest.mark.timeout(1800)
+@needs_server
+def test_text_is_cut_by_the_servers_tokens(tmp_path, servers):
+    """max_input_tokens counts the server's tokens: the prompt the server saw holds the
+    cut text (close to the cap, not a quarter of it) and no more."""
+    server = LlamaServer(threads=2).start()
+    servers.append(server)
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    (folder / "long.txt").write_text(" ".join(f"item{i} costs {i * 7 % 100} EUR;"
+                                              for i in range(3000)))
+    (folder / "short.txt").write_text("Invoice 7: 3 chairs, 120 EUR.\n")
+    db = tmp_path / "r.db"
+    cap = 300
+    run = Run(folder, db, [server.url], "--set", f"max_input_tokens={cap}")
+    assert run.wait() == 0, run.stderr
+    rows = {r["path"]: r for r in db_rows(db)}
+    assert {r["status"] for r in rows.values()} <= {"done", "failed"}
+    import sqlite3
+
+    conn = sqlite3.connect(db)
+    tokens = dict(conn.execute("SELECT f.path, a.prompt_tokens FROM analysis_results a "
+                               "JOIN files f ON f.id = a.file_id"))
+    conn.close()
+    long_prompt = next(v for k, v in tokens.items() if k.endswith("long.txt"))
+    short_prompt = next(v for k, v in tokens.items() if k.endswith("short.txt"))
+    overhead = short_prompt  # the chat template, the instructions and a line of text
+    assert cap - 20 <= long_prompt - overhead <= cap, (long_prompt, overhead)
+
+
+@pytest.mark.server
+@pytest.mark.timeout(1800)
+@needs_server
+def test_file_over_the_servers_context_is_cut_and_done(tmp_path, servers):
+    """A server with a 512-token context and max_input_tokens 2048: the server answers 400
+    (context length); the file is cut shorter and sent again, and ends done."""
+    server = LlamaServer(threads=2, n_ctx=512).start()
+    servers.append(server)
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    (folder / "long.md").write_text("# Minutes\n\n" + "\n".join(
+        f"- Item {i}: the committee approved budget line {i} for {i * 13 % 97} EUR."
+        for i in range(600)))
+    db = tmp_path / "r.db"
+    run = Run(folder, db, [server.url], "--set", "max_input_tokens=2048")
+    assert run.wait() == 0, run.stderr
+    rows = db_rows(db)
+    assert [r["status"] for r in rows] == ["done"], rows
+    assert run.endpoint_outcomes().get("too_long", 0) >= 1
+    assert run.endpoint_outcomes()["ok"] == 1

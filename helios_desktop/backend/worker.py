@@ -189,8 +189,9 @@ def worker_main(worker_id: int, conn: Connection, spec: EngineSpec,
             lambda endpoints: channel.send(EndpointReport(worker_id, endpoints)))
     except Exception as exc:
         stop.set()
-        channel.send(WorkerFailed(worker_id, f"the model could not be loaded: {exc}",
-                                  traceback.format_exc()))
+        # a model server's own words are clearer without the prefix (no model is loaded)
+        why = str(exc) if spec.engine == "openai" else f"the model could not be loaded: {exc}"
+        channel.send(WorkerFailed(worker_id, why, traceback.format_exc()))
         os._exit(2)
     core = WorkerCore(engine, spec.max_file_size, spec.test_hooks, os.fsencode(spec.root))
     ready = WorkerState(worker_id, pid, "ready", device=engine.provider,

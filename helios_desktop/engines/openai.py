@@ -31,6 +31,7 @@ import json
 import logging
 import os
 import random
+import re
 import threading
 import time
 from collections import Counter, deque
@@ -46,18 +47,40 @@ from .base import EngineError, EngineUnavailable, Generation
 
 log = logging.getLogger("helios.endpoints")
 
-CHARS_PER_TOKEN = 4       # the server tokenizes; the text is cut by characters before sending
+ASCII_CHARS_PER_TOKEN = 3  # the estimate when a server offers no tokenizer (conservative)
+MIN_INPUT_TOKENS = 16     # a file cut shorter than this for a server's context fails instead
+MAX_SHRINKS = 6           # context-length answers per file before it fails
 BACKOFF_BASE = 0.25       # seconds, doubled per consecutive failure of an endpoint
 BACKOFF_CAP = 15.0
 REPORT_EVERY = 1.0        # seconds between endpoint reports during a batch
 # Outcomes of one request, the values of the ``outcome`` label.
 OUTCOMES = ("ok", "timeout", "refused", "throttled", "server_error", "client_error",
-            "malformed", "error", "dialect")
+            "malformed", "error", "dialect", "misconfigured", "too_long")
 _CHARGED = {"timeout", "server_error", "malformed", "error"}  # count against the file
 
 
 class EndpointsDown(EngineUnavailable):
     """Every endpoint has been failing for ``endpoint_down_timeout`` seconds."""
+
+
+class EndpointsMisconfigured(EndpointsDown):
+    """No endpoint is usable because of the configuration (API key, model name, URL): not
+    transient, so the run stops at once instead of waiting ``endpoint_down_timeout``."""
+
+    def __init__(self, message: str, results: dict | None = None):
+        super().__init__(message, results or {})
+
+
+# A server's answer that the model name is wrong (vLLM, Ollama, LM Studio, llama-cpp-python
+# with several models), and one that the prompt is over its context.
+_MODEL_MISSING = re.compile(rb"model_not_found|model\W[^\n]{0,160}?(not found|does not exist|"
+                            rb"not exist|unknown|no such|not loaded|try pulling)", re.I)
+_TOO_LONG = re.compile(rb"context_length_exceeded|exceed[^\n]{0,40}context|context (length|window|"
+                       rb"size)[^\n]{0,80}(exceed|is \d+)|maximum context length|prompt is too long|"
+                       rb"too many tokens", re.I)
+_CONTEXT_SIZE = re.compile(rb"(?:maximum context length is|context window of|n_ctx[=: ]+)\s*(\d+)", re.I)
+_PROMPT_SIZE = re.compile(rb"(\d+) in the messages|(\d+) in your prompt|Requested tokens \((\d+)\)|"
+                          rb"n_prompt_tokens\W+(\d+)", re.I)
 
 
 @dataclass(frozen=True)
@@ -89,6 +112,10 @@ class _Endpoint:
         self.open_until = 0.0      # breaker open until this monotonic time
         self.dialect = "json_schema"
         self.confirmed = False     # a request in this dialect succeeded
+        self.misconfigured = ""    # why the endpoint is out of rotation for the whole run
+        self.counter: str | None = None   # how it counts tokens: "path field", "" for none,
+        #                                   None not known yet
+        self.counter_lock: asyncio.Lock | None = None
         self.last_error = ""
         self.latency_ewma = 0.0
         self.outcomes: Counter[str] = Counter()
@@ -96,9 +123,11 @@ class _Endpoint:
 
     @property
     def up(self) -> bool:
-        return self.failures == 0
+        return self.failures == 0 and not self.misconfigured
 
     def available(self, now: float) -> bool:
+        if self.misconfigured:
+            return False
         if self.failures == 0:
             return self.in_flight < self.capacity
         return now >= self.open_until and self.in_flight == 0  # half open: one probe
@@ -124,7 +153,8 @@ class _Endpoint:
         out = {"endpoint": self.label, "up": self.up, "in_flight": self.in_flight,
                "latency_seconds": round(self.latency_ewma, 4),
                "outcomes": dict(self.outcomes), "latencies": self.latencies,
-               "error": "" if self.up else self.last_error[:200]}
+               "misconfigured": bool(self.misconfigured),
+               "error": "" if self.up else (self.misconfigured or self.last_error)[:300]}
         self.outcomes = Counter()
         self.latencies = []
         return out
@@ -137,13 +167,18 @@ class _Job:
     attempts: int = 0
     not_before: float = 0.0
     last_error: str = ""
+    cap: int = 0          # max tokens of the file's text; lowered by context-length answers
+    sent_tokens: int | None = None   # tokens of the text last sent, when a server counted them
+    shrinks: int = 0
 
 
 class _Failure(Exception):
-    def __init__(self, outcome: str, message: str, retry_after: float | None = None):
+    def __init__(self, outcome: str, message: str, retry_after: float | None = None,
+                 raw: bytes = b""):
         super().__init__(message)
         self.outcome = outcome
         self.retry_after = retry_after
+        self.raw = raw
 
 
 class OpenAIEngine:
@@ -208,29 +243,72 @@ class OpenAIEngine:
             self._loop.close()
 
     async def _check(self) -> None:
-        """Fail fast, with a clear message, when no endpoint answers at all."""
+        """Fail fast, with a clear message, when no endpoint answers at all or every one is
+        misconfigured; a misconfigured one among working ones is taken out for the run."""
         aiohttp = self._aiohttp
         errors = []
+        answered = False
         for ep in self.endpoints:
             try:
                 async with self._session.get(f"{ep.url}/models",
                                              timeout=aiohttp.ClientTimeout(total=10)) as resp:
-                    if resp.status in (401, 403):
-                        errors.append(f"{ep.label}: HTTP {resp.status} (check api_key_env)")
+                    raw = await resp.read()
+                    if resp.status in (401, 403, 404):
+                        self._misconfigured(ep, self._config_advice(ep, resp.status, raw, "models"))
+                        errors.append(ep.misconfigured)
                         continue
+                    answered = True
                     if resp.status == 200:
                         try:
-                            names = [m.get("id") for m in (await resp.json(content_type=None))["data"]]
+                            names = [m.get("id") for m in json.loads(raw)["data"]]
                         except Exception:
                             names = []
                         if names and self.spec.api_model not in names:
                             log.warning("%s serves %s, not %r; sending requests for %r anyway",
                                         ep.label, ", ".join(map(str, names[:5])),
                                         self.spec.api_model, self.spec.api_model)
-                    return  # one endpoint answers: the scheduler handles the rest
             except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
                 errors.append(f"{ep.label}: {exc.__class__.__name__}: {exc}".rstrip(": "))
+        if answered:
+            return  # one endpoint answers: the scheduler handles the rest
+        if all(ep.misconfigured for ep in self.endpoints):
+            raise EndpointsMisconfigured(self._misconfigured_message())
         raise EngineError("no model server answers: " + "; ".join(errors))
+
+    def _config_advice(self, ep: _Endpoint, status: int, raw: bytes, path: str) -> str:
+        """What is wrong with an endpoint that refused a request for its configuration, and
+        the setting to fix (never the key itself)."""
+        said = _snippet(raw)
+        if status in (401, 403):
+            if self.spec.api_key_env:
+                fix = (f"the server refused the key in ${self.spec.api_key_env}: set api_key_env "
+                       "to the variable that holds this server's key")
+            else:
+                fix = ("the server wants an API key: put it in an environment variable and set "
+                       "api_key_env to that variable's name")
+        elif status == 404 and not _MODEL_MISSING.search(raw):
+            fix = (f"no OpenAI-compatible API at {ep.url}/{path}: check this URL in endpoints "
+                   "(the base URL usually ends in /v1)")
+        else:
+            fix = (f"the server does not know the model {self.spec.api_model!r}: set api_model "
+                   "to a name it serves (GET /v1/models lists them)")
+        return f"{ep.label}: HTTP {status} ({said}); {fix}"
+
+    def _misconfigured(self, ep: _Endpoint, why: str) -> None:
+        if ep.misconfigured:
+            return
+        ep.misconfigured = why
+        ep.last_error = why
+        others = [e for e in self.endpoints if not e.misconfigured]
+        log.error("%s taken out of rotation for this run: %s%s", ep.label, why,
+                  "" if not others else f"; going on with {len(others)} other endpoint(s)",
+                  extra={"endpoint": ep.label, "outcome": "misconfigured"})
+
+    def _misconfigured_message(self) -> str:
+        return ("no model server can be used, each is misconfigured: "
+                + "; ".join(ep.misconfigured for ep in self.endpoints)
+                + ". Fix the setting and run the same analyze again: the files not analyzed "
+                  "stay pending")
 
     # -- the public step ------------------------------------------------------------------
 
@@ -243,12 +321,15 @@ class OpenAIEngine:
 
     async def _analyze(self, docs: list[Document]) -> dict[int, AnalysisResult]:
         results: dict[int, AnalysisResult] = {}
-        queue: deque[_Job] = deque(_Job(i, d) for i, d in enumerate(docs))
+        queue: deque[_Job] = deque(_Job(i, d, cap=self.max_input_tokens)
+                                   for i, d in enumerate(docs))
         running: dict[asyncio.Task, tuple[_Endpoint, _Job]] = {}
         down_since: float | None = None
         try:
             while len(results) < len(docs):
                 now = time.monotonic()
+                if all(ep.misconfigured for ep in self.endpoints):
+                    raise EndpointsMisconfigured(self._misconfigured_message(), results)
                 self._assign(queue, running, now)
                 if all(not ep.up for ep in self.endpoints):
                     down_since = down_since if down_since is not None else now
@@ -278,7 +359,7 @@ class OpenAIEngine:
                 await asyncio.gather(*running, return_exceptions=True)
                 for ep, _ in running.values():
                     ep.in_flight -= 1
-        self._maybe_report(time.monotonic(), force=True)
+            self._maybe_report(time.monotonic(), force=True)  # also when the run must stop
         return results
 
     def _assign(self, queue: deque, running: dict, now: float) -> None:
@@ -293,7 +374,7 @@ class OpenAIEngine:
             queue.remove(job)
             ep = min(ready, key=lambda e: (e.in_flight / e.capacity, e.latency_ewma))
             ep.in_flight += 1
-            running[asyncio.ensure_future(self._request(ep, job.doc))] = (ep, job)
+            running[asyncio.ensure_future(self._request(ep, job))] = (ep, job)
 
     def _settle(self, task: asyncio.Task, ep: _Endpoint, job: _Job, queue: deque,
                 results: dict) -> None:
@@ -318,6 +399,13 @@ class OpenAIEngine:
                 ep.dialect = "json_object"
             queue.appendleft(job)
             return
+        if exc.outcome == "misconfigured":  # not the file's fault, nor a passing one
+            self._misconfigured(ep, str(exc))
+            queue.appendleft(job)
+            return
+        if exc.outcome == "too_long":  # the server is fine: cut the text shorter, try again
+            self._shrink(ep, job, exc, queue, results)
+            return
         if exc.outcome == "client_error":
             results[job.index] = AnalysisResult(job.doc.path, Status.FAILED,
                                                 reason=Reason.ENGINE_ERROR,
@@ -339,6 +427,31 @@ class OpenAIEngine:
             job.not_before = now + delay
         queue.append(job)
 
+    def _shrink(self, ep: _Endpoint, job: _Job, exc: _Failure, queue: deque,
+                results: dict) -> None:
+        """The prompt was over the server's context: lower the file's token cap so that the
+        prompt and max_output_tokens fit, and send it again."""
+        sent = job.sent_tokens or min(job.cap, len(job.doc.text.encode("utf-8")))
+        cap = sent // 2
+        context = _first_int(_CONTEXT_SIZE, exc.raw)
+        prompt = _first_int(_PROMPT_SIZE, exc.raw)
+        if context and prompt:
+            over = prompt - (context - self.max_output_tokens - 8)
+            cap = min(int(sent * 0.9), sent - over)
+        job.shrinks += 1
+        if cap < MIN_INPUT_TOKENS or job.shrinks > MAX_SHRINKS:
+            results[job.index] = AnalysisResult(
+                job.doc.path, Status.FAILED, reason=Reason.ENGINE_ERROR,
+                message=(f"the prompt does not fit {ep.label}'s context even with the text cut "
+                         f"to {sent} tokens; raise the server's context size or lower "
+                         f"max_output_tokens ({exc})")[:500])
+            return
+        log.info("%s: the prompt for %s is over the server's context (%s); cutting the text "
+                 "from %d to %d tokens", ep.label, job.doc.path, exc, sent, cap,
+                 extra={"endpoint": ep.label, "outcome": "too_long"})
+        job.cap = cap
+        queue.appendleft(job)
+
     def _down_message(self) -> str:
         return ("every model server has failed for "
                 f"{self.spec.down_timeout:g}s (endpoint_down_timeout): "
@@ -355,10 +468,13 @@ class OpenAIEngine:
     def report_now(self) -> None:
         self._maybe_report(time.monotonic(), force=True)
 
-    # -- one request --------------------------------------------------------------------------
+    # -- the request body ---------------------------------------------------------------------
 
-    def payload(self, doc: Document, dialect: str) -> dict:
-        text = doc.text[: self.max_input_tokens * CHARS_PER_TOKEN]
+    def payload(self, doc: Document, dialect: str, text: str | None = None) -> dict:
+        """The request body for ``doc``; ``text`` is its text already cut to fit (by default
+        cut by the conservative estimate)."""
+        if text is None:
+            text = estimate_cut(doc.text, self.max_input_tokens)
         messages = json.loads(prompts.chat_messages(doc, text, self.schema))
         if dialect == "json_schema":
             fmt = {"type": "json_schema",
@@ -369,9 +485,97 @@ class OpenAIEngine:
         return {"model": self.spec.api_model, "messages": messages, "temperature": 0,
                 "max_tokens": self.max_output_tokens, "response_format": fmt, "stream": False}
 
-    async def _request(self, ep: _Endpoint, doc: Document) -> tuple[Generation, float]:
+    # -- cutting the text by the server's tokens ---------------------------------------------
+
+    async def fit(self, ep: _Endpoint, text: str, cap: int) -> tuple[str, int | None]:
+        """``text`` cut to at most ``cap`` tokens of ``ep``'s model, and its token count when
+        the server counted it. The server's tokenizer when it offers one (probed once per
+        endpoint), else the conservative estimate."""
+        if len(text.encode("utf-8")) <= cap:  # no token is shorter than one byte
+            return text, None
+        head = text[: cap * 8]
+        if ep.counter is None:
+            await self._probe_counter(ep)
+        if not ep.counter:
+            return estimate_cut(head, cap), None
+        try:
+            n = await self._count(ep, head)
+            for _ in range(6):
+                if n <= cap:
+                    return head, n
+                head = head[: max(1, int(len(head) * cap / n * 0.97))]
+                n = await self._count(ep, head)
+            if n <= cap:
+                return head, n
+        except _Failure:
+            pass  # the count failed this time: the estimate will do
+        return estimate_cut(head, cap), None
+
+    def _root(self, ep: _Endpoint) -> str:
+        return ep.url[: -len("/v1")] if ep.url.endswith("/v1") else ep.url
+
+    async def _probe_counter(self, ep: _Endpoint) -> None:
+        """Find out once how ``ep`` counts tokens: llama-cpp-python's /extras/tokenize/count,
+        llama.cpp's and vLLM's /tokenize, or none."""
+        if ep.counter_lock is None:
+            ep.counter_lock = asyncio.Lock()
+        async with ep.counter_lock:
+            if ep.counter is not None:
+                return
+            reached = False
+            # llama-cpp-python reads input, vLLM prompt, llama.cpp's server content
+            for path in ("/extras/tokenize/count input", "/tokenize prompt", "/tokenize content"):
+                try:
+                    n = await self._count_at(ep, path, "Helios counts tokens")
+                    reached = True
+                except _Failure as exc:
+                    reached = reached or exc.outcome != "refused"
+                    continue
+                if n > 0:
+                    ep.counter = path
+                    log.info("%s: texts are cut by the server's tokenizer (%s)", ep.label, path,
+                             extra={"endpoint": ep.label})
+                    return
+            if reached:  # it answered, with no tokenizer: estimate from now on
+                ep.counter = ""
+                log.info("%s offers no tokenizer; texts are cut by an estimate of %d characters "
+                         "a token", ep.label, ASCII_CHARS_PER_TOKEN, extra={"endpoint": ep.label})
+
+    async def _count(self, ep: _Endpoint, text: str) -> int:
+        return await self._count_at(ep, ep.counter, text)
+
+    async def _count_at(self, ep: _Endpoint, path: str, text: str) -> int:
         aiohttp = self._aiohttp
-        body = self.payload(doc, ep.dialect)
+        path, field = path.split()
+        body = {"model": self.spec.api_model, field: text}
+        if field != "input":
+            body["add_special_tokens"] = False
+        try:
+            async with self._session.post(
+                    self._root(ep) + path, json=body,
+                    timeout=aiohttp.ClientTimeout(total=self.spec.request_timeout)) as resp:
+                raw = await resp.read()
+                status = resp.status
+        except asyncio.TimeoutError:
+            raise _Failure("timeout", "tokenize timed out") from None
+        except (aiohttp.ClientError, OSError) as exc:
+            raise _Failure("refused", f"{exc.__class__.__name__}: {exc}") from None
+        if status != 200:
+            raise _Failure("client_error", f"HTTP {status}")
+        try:
+            data = json.loads(raw)
+            if isinstance(data.get("count"), int):
+                return data["count"]
+            return len(data["tokens"])
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise _Failure("malformed", f"not a tokenize answer: {_snippet(raw)}") from None
+
+    # -- one request --------------------------------------------------------------------------
+
+    async def _request(self, ep: _Endpoint, job: _Job) -> tuple[Generation, float]:
+        aiohttp = self._aiohttp
+        text, job.sent_tokens = await self.fit(ep, job.doc.text, job.cap)
+        body = self.payload(job.doc, ep.dialect, text)
         started = time.perf_counter()
         try:
             async with self._session.post(
@@ -396,9 +600,12 @@ class OpenAIEngine:
             raise _Failure("throttled", f"HTTP {status}", retry_after)
         if status >= 500:
             raise _Failure("server_error", f"HTTP {status}: {_snippet(raw)}")
-        if status in (401, 403, 404):  # the endpoint is misconfigured, not the file
-            raise _Failure("refused", f"HTTP {status}: {_snippet(raw)}"
-                           + (" (check api_key_env)" if status != 404 else " (check api_model)"))
+        if status in (401, 403, 404) or (status in (400, 422) and _MODEL_MISSING.search(raw)):
+            # the endpoint's configuration is wrong (key, URL, model), not the file
+            raise _Failure("misconfigured",
+                           self._config_advice(ep, status, raw, "chat/completions"))
+        if status in (400, 413, 422) and _TOO_LONG.search(raw):
+            raise _Failure("too_long", f"HTTP {status}: {_snippet(raw)}", raw=raw)
         if status >= 400:
             raise _Failure("client_error", f"HTTP {status}: {_snippet(raw)}")
         try:
@@ -411,8 +618,17 @@ class OpenAIEngine:
             finish_reason = choice.get("finish_reason")
         except (ValueError, KeyError, IndexError, TypeError) as exc:
             raise _Failure("malformed", f"malformed response body ({exc}): {_snippet(raw)}") from None
-        gen = Generation(text.strip(), int(usage.get("prompt_tokens") or 0),
-                         int(usage.get("completion_tokens") or 0), finish_reason != "length")
+        completion = int(usage.get("completion_tokens") or 0)
+        if finish_reason == "length" and 0 < completion < self.max_output_tokens:
+            # llama-cpp-python lowers max_tokens to what is left of its context: the answer
+            # was cut for room, not by max_output_tokens
+            prompt = int(usage.get("prompt_tokens") or 0)
+            raise _Failure("too_long", f"the answer was cut after {completion} tokens, short of "
+                                       f"max_output_tokens {self.max_output_tokens}: the prompt "
+                                       "leaves too little of the server's context",
+                           raw=f"n_ctx={prompt + completion} Requested tokens ({prompt})".encode())
+        gen = Generation(text.strip(), int(usage.get("prompt_tokens") or 0), completion,
+                         finish_reason != "length")
         return gen, seconds
 
 
@@ -427,6 +643,24 @@ def _retry_after(value: str | None) -> float | None:
             return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
         except (TypeError, ValueError):
             return None
+
+
+def estimate_cut(text: str, cap: int) -> str:
+    """``text`` cut to about ``cap`` tokens without a tokenizer, erring short: an ASCII
+    character counts as 1/ASCII_CHARS_PER_TOKEN of a token, any other as a whole token."""
+    budget = cap * ASCII_CHARS_PER_TOKEN
+    for i, ch in enumerate(text):
+        budget -= 1 if ch < "\x80" else ASCII_CHARS_PER_TOKEN
+        if budget < 0:
+            return text[:i]
+    return text
+
+
+def _first_int(pattern: re.Pattern, raw: bytes) -> int | None:
+    match = pattern.search(raw)
+    if not match:
+        return None
+    return int(next(g for g in match.groups() if g))
 
 
 def _snippet(raw: bytes) -> str:
