@@ -468,3 +468,80 @@ def test_file_over_the_servers_context_is_cut_and_done(tmp_path, servers):
     assert rows[0]["prompt_tokens"] + 160 <= 512
     assert run.endpoint_outcomes().get("too_long", 0) >= 1
     assert run.endpoint_outcomes()["ok"] == 1
+
+
+# -- the per-endpoint metrics, scraped over HTTP ---------------------------------------------------
+
+def _scrape(port: int) -> dict[tuple[str, tuple], float] | None:
+    import urllib.request
+
+    from prometheus_client.parser import text_string_to_metric_families
+
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as resp:
+            text = resp.read().decode()
+    except OSError:
+        return None
+    return {(s.name, tuple(sorted(s.labels.items()))): s.value
+            for family in text_string_to_metric_families(text) for s in family.samples}
+
+
+@pytest.mark.server
+@pytest.mark.timeout(1800)  # minutes per request when the 2 cores are shared
+@needs_server
+def test_endpoint_metrics_scraped_over_http(tmp_path, servers):
+    """A real run over two servers, one killed mid-run, scraped by HTTP all along: the last
+    scrape (after the run finished) has each endpoint's requests by outcome, the latency
+    histogram and helios_endpoint_up as the run's events and ledger say."""
+    a = LlamaServer().start()
+    b = LlamaServer().start()
+    servers += [a, b]
+    n = 8
+    db = tmp_path / "r.db"
+    run = Run(_corpus(tmp_path, n), db, [a.url, b.url])
+    port = wait_for(lambda: next((e["metrics_port"] for e in run.events
+                                  if e["event"] == "run_started"), None), "run_started", 300)
+    scrapes: list[dict] = []
+
+    def scrape_all_along() -> None:
+        while run.proc.poll() is None:
+            sample = _scrape(port)
+            if sample is not None:
+                scrapes.append(sample)
+            threading.Event().wait(0.2)
+
+    scraper = threading.Thread(target=scrape_all_along, daemon=True)
+    scraper.start()
+    wait_for(lambda: run.endpoint_outcomes(b.url).get("ok", 0) >= 1 or run.proc.poll() is not None,
+             "a file answered by the server to kill", 900)
+    b.kill()
+    assert run.wait() == 0, run.stderr
+    scraper.join(timeout=30)
+    finished = next(e for e in run.events if e["event"] == "run_finished")
+    assert finished["status"] == "completed"
+    assert len(scrapes) >= 2
+    last = scrapes[-1]  # the backend waits for one scrape after the run ends: final values
+
+    def value(name: str, **labels) -> float:
+        return last.get((name, tuple(sorted(labels.items()))), 0.0)
+
+    _assert_each_once(db, n, statuses=("done", "failed"))
+    for url in (a.url, b.url):
+        outcomes = run.endpoint_outcomes(url)
+        for outcome, count in outcomes.items():  # the counter says what the events said
+            assert value("helios_endpoint_requests_total", endpoint=url, outcome=outcome) == count
+        ok = outcomes.get("ok", 0)
+        assert value("helios_endpoint_request_duration_seconds_count", endpoint=url) == ok
+        assert (value("helios_endpoint_request_duration_seconds_sum", endpoint=url) > 0) == (ok > 0)
+        assert value("helios_endpoint_request_duration_seconds_bucket", endpoint=url,
+                     le="+Inf") == ok
+    # every file was answered once, by one server or the other
+    assert sum(value("helios_endpoint_requests_total", endpoint=u, outcome="ok")
+               for u in (a.url, b.url)) == n
+    assert value("helios_endpoint_requests_total", endpoint=b.url, outcome="ok") >= 1
+    assert value("helios_endpoint_requests_total", endpoint=b.url, outcome="refused") + value(
+        "helios_endpoint_requests_total", endpoint=b.url, outcome="error") >= 1
+    assert value("helios_endpoint_up", endpoint=a.url) == 1
+    assert value("helios_endpoint_up", endpoint=b.url) == 0
+    # while b still answered, an earlier scrape saw it up
+    assert any(s.get(("helios_endpoint_up", (("endpoint", b.url),))) == 1 for s in scrapes)

@@ -226,22 +226,28 @@ def test_prescan_classifies_files_as_the_run_does(qtbot, window, tmp_path):
     assert "50% to skip" in window.form.previewLabel.text()
 
 
+def server_window(qtbot, tmp_path, isolated_home, monkeypatch, urls, extra="") -> MainWindow:
+    """A window whose settings send the files to the model servers at ``urls``."""
+    runtime = tmp_path / "runtime"
+    runtime.mkdir(mode=0o700)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+    cfg = isolated_home / "config" / "helios" / "config.yaml"
+    cfg.parent.mkdir(parents=True)
+    cfg.write_text(f"engine: openai\nendpoints: [{', '.join(urls)}]\napi_model: smollm2\n"
+                   f"max_output_tokens: 96\ndatabase: {tmp_path / 'gui.db'}\n{extra}")
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.show()
+    return w
+
+
 @pytest.mark.server
 @needs_server
 def test_window_names_the_server_and_shows_it_in_the_workers_panel(qtbot, tmp_path, isolated_home,
                                                                   monkeypatch):
     server = LlamaServer(threads=2).start()
     try:
-        runtime = tmp_path / "runtime"
-        runtime.mkdir(mode=0o700)
-        monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
-        cfg = isolated_home / "config" / "helios" / "config.yaml"
-        cfg.parent.mkdir(parents=True)
-        cfg.write_text(f"engine: openai\nendpoints: [{server.url}]\napi_model: smollm2\n"
-                       f"max_output_tokens: 96\ndatabase: {tmp_path / 'gui.db'}\n")
-        w = MainWindow()
-        qtbot.addWidget(w)
-        w.show()
+        w = server_window(qtbot, tmp_path, isolated_home, monkeypatch, [server.url])
         folder = tmp_path / "f"
         folder.mkdir()
         for i in range(3):

@@ -20,7 +20,8 @@ from helios_desktop.store.lock import DatabaseLock  # noqa: E402
 from helios_desktop.store.reader import LedgerReader  # noqa: E402
 
 from conftest import REPO, TINY_MODEL  # noqa: E402
-from test_gui import RUN_TIMEOUT, make_folder, window  # noqa: E402,F401
+from servers import LlamaServer, needs_server  # noqa: E402
+from test_gui import RUN_TIMEOUT, make_folder, server_window, window  # noqa: E402,F401
 
 
 def small_folder(root, n=6):
@@ -85,6 +86,33 @@ def test_start_with_a_model_server_says_where_files_go(qtbot, tmp_path, isolated
     assert ("Files will be sent to the model server http://127.0.0.1:9/v1 (model smollm2)"
             in w.form.previewLabel.text())
     w.close()
+
+
+@pytest.mark.server
+@pytest.mark.timeout(900)
+@needs_server
+def test_workers_panel_says_a_killed_endpoint_is_down(qtbot, tmp_path, isolated_home, monkeypatch):
+    """Two model servers, one killed before the run: the run finishes on the other, and the
+    workers panel's line for the killed one says down, with why; the live one's says up."""
+    live = LlamaServer(threads=2).start()
+    killed = LlamaServer().start()
+    killed.kill()
+    try:
+        w = server_window(qtbot, tmp_path, isolated_home, monkeypatch, [live.url, killed.url],
+                          "max_concurrency: 2\nrequest_timeout: 600\nendpoint_down_timeout: 600\n")
+        folder = tmp_path / "f"
+        small_folder(folder, n=4)
+        open_folder(qtbot, w, folder)
+        with qtbot.waitSignal(w.backend_exited, timeout=600_000) as exited:
+            w.start_run()
+        assert exited.args[0] == 0, w.form.logView.toPlainText()
+        table = w.form.workersTable
+        lines = {table.item(r, 0).text(): table.item(r, 1).text() for r in range(table.rowCount())}
+        assert lines[live.url] == "up"
+        assert lines[killed.url].startswith("down: cannot connect"), lines
+        w.close()
+    finally:
+        live.kill()
 
 
 # 2 --------------------------------------------------------------------------------------------
