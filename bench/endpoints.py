@@ -5,10 +5,12 @@
 
 ``endpoints`` starts llama-cpp-python's server (``make server`` installs it) with the
 SmolLM2-135M-Instruct GGUF on 127.0.0.1 and measures, in the same run:
-(a) a bare client: aiohttp keeping C requests in flight with the very requests Helios
-sends, nothing else; (b) ``helios analyze FOLDER --endpoint URL`` end to end (process
-start, scan, ledger, worker, validation, events). It reports files/s and b/a.
-``--sweep`` measures the bare client at several concurrencies (what picks the default).
+(a) a bare client: aiohttp keeping C requests in flight with the very request bodies Helios
+sends (the same prompts, the texts cut by the server's tokenizer as Helios cuts them, the
+relative file names), nothing else; (b) ``helios analyze FOLDER --endpoint URL`` end to end
+(process start, scan, ledger, worker, token counts, validation, events). It reports files/s
+and b/a. ``--sweep`` measures both, one run each, at several values of max_concurrency
+(what picks the default).
 
 ``endpoint-clients`` compares the two async HTTP clients Helios could use, httpx and
 aiohttp, on requests/s against a local server that answers at once (client cost only).
@@ -83,6 +85,24 @@ async def _bare(url: str, bodies: list[dict], concurrency: int) -> tuple[float, 
         return time.perf_counter() - started, tokens
 
 
+def _helios(folder: Path, db: Path, url: str, concurrency: int, args) -> float:
+    """``helios analyze`` end to end: files analyzed (done or failed) per second of wall time."""
+    started = time.perf_counter()
+    result = subprocess.run(
+        helpers.helios_cmd("analyze", str(folder), "--db", str(db), "--endpoint", url,
+                           "--api-model", "smollm2", "--events", "jsonl",
+                           "--set", f"max_concurrency={concurrency}",
+                           "--set", f"max_input_tokens={args.max_input_tokens}",
+                           "--set", f"max_output_tokens={args.max_output_tokens}",
+                           "--set", "request_timeout=1800"),
+        capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - started
+    if result.returncode != 0:
+        raise SystemExit(f"helios analyze failed:\n{result.stderr[-2000:]}")
+    fin = json.loads(result.stdout.strip().splitlines()[-1])
+    return (fin["counts"]["done"] + fin["counts"]["failed"]) / wall
+
+
 def cmd_endpoints(args) -> None:
     from bench.corpus import generate
     from helios_desktop.analysis.schema import load_schema
@@ -92,51 +112,50 @@ def cmd_endpoints(args) -> None:
     server, url = start_llama_server(args.threads)
     try:
         with tempfile.TemporaryDirectory(dir=args.tmp) as tmp:
-            folder = Path(tmp) / "corpus"
+            folder = (Path(tmp) / "corpus").resolve()
             generate(folder, args.files, args.seed)
             docs = helpers.load_docs(folder, 10 * 1024 * 1024)
+            for doc in docs:  # as the worker does: the prompt names the file relative to it
+                doc.root = os.fsencode(folder)
             spec = EndpointsSpec(urls=(url,), api_model="smollm2", max_concurrency=args.concurrency)
             engine = OpenAIEngine(spec, load_schema(None), max_input_tokens=args.max_input_tokens,
                                   max_output_tokens=args.max_output_tokens, check=False)
-            bodies = [engine.payload(d, "json_object") for d in docs]  # llama.cpp's dialect
+            bodies = engine.request_bodies(docs, "json_object")  # llama.cpp's dialect
             engine.close()
             asyncio.run(_bare(url, bodies[:2], 1))  # warm up the server
             sweep = {}
-            for c in args.sweep or []:
+            for i, c in enumerate(args.sweep or []):
                 seconds, _ = asyncio.run(_bare(url, bodies, c))
-                sweep[c] = len(bodies) / seconds
+                sweep[c] = (len(bodies) / seconds,
+                            _helios(folder, Path(tmp) / f"s{i}.db", url, c, args))
+                print(f"  sweep {c}: bare {sweep[c][0]:.3f} files/s, helios {sweep[c][1]:.3f}",
+                      flush=True)
             bare, pipe, bare_tok = [], [], []
             for r in range(args.repeat):
                 seconds, tokens = asyncio.run(_bare(url, bodies, args.concurrency))
                 bare.append(len(bodies) / seconds)
                 bare_tok.append(tokens / seconds)
-                started = time.perf_counter()
-                result = subprocess.run(
-                    helpers.helios_cmd("analyze", str(folder), "--db", str(Path(tmp) / f"p{r}.db"),
-                                       "--endpoint", url, "--api-model", "smollm2", "--events",
-                                       "jsonl", "--set", f"max_concurrency={args.concurrency}",
-                                       "--set", f"max_input_tokens={args.max_input_tokens}",
-                                       "--set", f"max_output_tokens={args.max_output_tokens}"),
-                    capture_output=True, text=True, check=False)
-                wall = time.perf_counter() - started
-                if result.returncode != 0:
-                    raise SystemExit(f"helios analyze failed:\n{result.stderr[-2000:]}")
-                fin = json.loads(result.stdout.strip().splitlines()[-1])
-                analyzed = fin["counts"]["done"] + fin["counts"]["failed"]
-                pipe.append(analyzed / wall)
+                pipe.append(_helios(folder, Path(tmp) / f"p{r}.db", url, args.concurrency, args))
+                print(f"  run {r + 1}: bare {bare[-1]:.3f} files/s, helios {pipe[-1]:.3f}",
+                      flush=True)
     finally:
         server.kill()
         server.wait()
-    ratio = median(pipe) / median(bare)
+    ratio = median(pipe) / median(bare) if bare else float("nan")
     rows = [("server", f"llama-cpp-python 0.3.36, SmolLM2-135M-Instruct Q4_1, {args.threads} threads"),
             ("files analyzed", len(bodies)), ("max_concurrency", args.concurrency),
-            ("bare client files/s", spread(bare)), ("bare client tokens/s", spread(bare_tok)),
-            ("helios analyze files/s", spread(pipe)), ("ratio helios/bare", f"{ratio:.3f}")]
-    rows += [(f"bare files/s at concurrency {c}", f"{v:.3f}") for c, v in sweep.items()]
+            ("max_input_tokens / max_output_tokens", f"{args.max_input_tokens} / "
+                                                     f"{args.max_output_tokens}")]
+    if bare:
+        rows += [("bare client files/s", spread(bare)), ("bare client tokens/s", spread(bare_tok)),
+                 ("helios analyze files/s", spread(pipe)), ("ratio helios/bare", f"{ratio:.3f}")]
+    rows += [(f"max_concurrency {c}: bare / helios files/s", f"{b:.3f} / {h:.3f} ({h / b:.2f})")
+             for c, (b, h) in sweep.items()]
     report("endpoints", rows, {"files": len(bodies), "concurrency": args.concurrency,
                                "bare_files_per_s": bare, "pipeline_files_per_s": pipe,
                                "bare_tokens_per_s": bare_tok, "ratio": ratio,
-                               "sweep": {str(k): v for k, v in sweep.items()}})
+                               "sweep": {str(k): {"bare": b, "helios": h}
+                                         for k, (b, h) in sweep.items()}})
 
 
 async def _clients(n: int, concurrency: int, repeat: int) -> dict[str, list[float]]:

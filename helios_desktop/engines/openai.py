@@ -18,6 +18,13 @@ every endpoint has failed for ``endpoint_down_timeout`` seconds, ``analyze`` rai
 ``EndpointsDown`` with the results it has: the worker returns those and the run stops
 with the files not yet analyzed still pending, to resume later.
 
+Configuration errors are not transient and are not retried: 401/403 (the key), 404 (the
+URL) or "model not found" (the model name) take that endpoint out of rotation for the
+run; when none is left, ``EndpointsMisconfigured`` stops the run at once, naming the
+setting to fix. The text of a file is cut to ``max_input_tokens`` of the server's own
+tokens (its tokenize endpoint, probed once per endpoint; else a conservative estimate),
+and a prompt the server finds over its context is cut shorter and sent again.
+
 The HTTP client is aiohttp: measured against httpx on this machine it sent about
 4x the requests per second (docs/SERVERS.md). API keys are read from the
 environment variable named by ``api_key_env`` in the worker; they are never in the
@@ -245,36 +252,37 @@ class OpenAIEngine:
 
     async def _check(self) -> None:
         """Fail fast, with a clear message, when no endpoint answers at all or every one is
-        misconfigured; a misconfigured one among working ones is taken out for the run."""
-        aiohttp = self._aiohttp
-        errors = []
-        answered = False
-        for ep in self.endpoints:
-            try:
-                async with self._session.get(f"{ep.url}/models",
-                                             timeout=aiohttp.ClientTimeout(total=10)) as resp:
-                    raw = await resp.read()
-                    if resp.status in (401, 403, 404):
-                        self._misconfigured(ep, self._config_advice(ep, resp.status, raw, "models"))
-                        errors.append(ep.misconfigured)
-                        continue
-                    answered = True
-                    if resp.status == 200:
-                        try:
-                            names = [m.get("id") for m in json.loads(raw)["data"]]
-                        except Exception:
-                            names = []
-                        if names and self.spec.api_model not in names:
-                            log.warning("%s serves %s, not %r; sending requests for %r anyway",
-                                        ep.label, ", ".join(map(str, names[:5])),
-                                        self.spec.api_model, self.spec.api_model)
-            except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
-                errors.append(f"{ep.label}: {exc.__class__.__name__}: {exc}".rstrip(": "))
-        if answered:
+        misconfigured; a misconfigured one among working ones is taken out for the run.
+        The endpoints are asked at once (``GET /models``), so a slow one delays no other."""
+        answers = await asyncio.gather(*(self._check_one(ep) for ep in self.endpoints))
+        if any(ok for ok, _ in answers):
             return  # one endpoint answers: the scheduler handles the rest
         if all(ep.misconfigured for ep in self.endpoints):
             raise EndpointsMisconfigured(self._misconfigured_message())
-        raise EngineError("no model server answers: " + "; ".join(errors))
+        raise EngineError("no model server answers: " + "; ".join(why for _, why in answers))
+
+    async def _check_one(self, ep: _Endpoint) -> tuple[bool, str]:
+        aiohttp = self._aiohttp
+        try:
+            async with self._session.get(f"{ep.url}/models",
+                                         timeout=aiohttp.ClientTimeout(total=10)) as resp:
+                raw = await resp.read()
+                status = resp.status
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+            return False, f"{ep.label}: {exc.__class__.__name__}: {exc}".rstrip(": ")
+        if status in (401, 403, 404):
+            self._misconfigured(ep, self._config_advice(ep, status, raw, "models"))
+            return False, ep.misconfigured
+        if status == 200:
+            try:
+                names = [m.get("id") for m in json.loads(raw)["data"]]
+            except Exception:
+                names = []
+            if names and self.spec.api_model not in names:
+                log.warning("%s serves %s, not %r; sending requests for %r anyway",
+                            ep.label, ", ".join(map(str, names[:5])),
+                            self.spec.api_model, self.spec.api_model)
+        return True, ""
 
     def _config_advice(self, ep: _Endpoint, status: int, raw: bytes, path: str) -> str:
         """What is wrong with an endpoint that refused a request for its configuration, and
@@ -485,6 +493,19 @@ class OpenAIEngine:
             fmt = {"type": "json_object", "schema": self._response_schema}
         return {"model": self.spec.api_model, "messages": messages, "temperature": 0,
                 "max_tokens": self.max_output_tokens, "response_format": fmt, "stream": False}
+
+    def request_bodies(self, docs: list[Document], dialect: str = "json_object") -> list[dict]:
+        """The bodies this engine sends for ``docs`` to its first endpoint, texts cut the
+        same way (the benchmark's bare client sends exactly these)."""
+        async def bodies() -> list[dict]:
+            ep = self.endpoints[0]
+            out = []
+            for doc in docs:
+                text, _ = await self.fit(ep, doc.text, self.max_input_tokens)
+                out.append(self.payload(doc, dialect, text))
+            return out
+
+        return self._call(bodies())
 
     # -- cutting the text by the server's tokens ---------------------------------------------
 
