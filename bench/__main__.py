@@ -11,7 +11,7 @@
     python -m bench batching --model DIR [--full-model DIR] [--files N] [--repeat R]
     python -m bench heartbeat-stall --model DIR [--tokens N]
     python -m bench chaos [--files N] [--worker-kills N] [--backend-kills M] [--stops S]
-    python -m bench endpoints [--files N] [--concurrency C] [--sweep 1 2 4]   (bench/endpoints.py)
+    python -m bench endpoints [--files N] [--concurrency C] [--sweep 1 2 4 8]   (bench/endpoints.py)
     python -m bench endpoint-clients [--requests N]
 
 Every timed figure is the median of ``--repeat`` runs, with the spread; ratios compare

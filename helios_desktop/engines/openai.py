@@ -82,7 +82,7 @@ class EndpointsMisconfigured(EndpointsDown):
 # A server's answer that the model name is wrong (vLLM, Ollama, LM Studio, llama-cpp-python
 # with several models), and one that the prompt is over its context.
 _MODEL_MISSING = re.compile(rb"model_not_found|model\W[^\n]{0,160}?(not found|does not exist|"
-                            rb"not exist|unknown|no such|not loaded|try pulling)", re.I)
+                            rb"not exist|no such|not loaded|try pulling)", re.I)
 _TOO_LONG = re.compile(rb"context_length_exceeded|exceed[^\n]{0,40}context|context (length|window|"
                        rb"size)[^\n]{0,80}(exceed|is \d+)|maximum context length|prompt is too long|"
                        rb"too many tokens", re.I)
