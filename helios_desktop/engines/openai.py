@@ -26,7 +26,7 @@ tokens (its tokenize endpoint, probed once per endpoint; else a conservative est
 and a prompt the server finds over its context is cut shorter and sent again.
 
 The HTTP client is aiohttp: measured against httpx on this machine it sent about
-4x the requests per second (docs/SERVERS.md). API keys are read from the
+7x the requests per second from one event loop (docs/SERVERS.md). API keys are read from the
 environment variable named by ``api_key_env`` in the worker; they are never in the
 spec, the config, the database, logs or events.
 """
