@@ -47,6 +47,11 @@ def _settings(args) -> Settings:
     return load_settings(getattr(args, "config", None), overrides)
 
 
+def _workers_arg(text: str):
+    """--workers N or auto (validated with the setting)."""
+    return int(text) if text.strip().lstrip("-").isdigit() else text
+
+
 def _database(settings: Settings) -> Path:
     from .folders import database_path
 
@@ -170,6 +175,12 @@ def _analyze(args, events: EventWriter | None) -> int:
         if events is None:
             print(f"Sending files to {spec.endpoints.label} (model {settings.api_model})",
                   file=sys.stderr)
+    from .backend.sizing import will_calibrate
+
+    if will_calibrate(settings, spec):
+        log.info("workers auto: calibrating %s on this machine", spec.model.name)
+        print(f"helios: workers auto: measuring the fastest workers x threads for "
+              f"{spec.model.name} on this machine (once; up to a minute)", file=sys.stderr)
     progress = _TerminalProgress(sys.stderr) if events is None and sys.stderr.isatty() else None
     try:
         run = HeliosOrchestrator(settings, str(folder), ledger, spec, events=events,
@@ -231,6 +242,8 @@ def _print_summary(summary, stream, db: Path) -> None:
         f"{summary.workers} worker{'s' if summary.workers != 1 else ''}"
         + (f", {summary.restarts} restarted" if summary.restarts else ""),
     ]
+    if summary.sizing:
+        lines.append(f"workers: {summary.sizing}")
     if summary.reused:
         lines.append(f"{summary.reused} unchanged files kept their results from the previous run")
     if summary.reasons:
@@ -404,17 +417,79 @@ def cmd_models(args) -> int:
     raise CliError("usage: helios models list|build NAME|build-default|verify PATH")
 
 
+def _model_and_provider(settings: Settings):
+    """The configured model folder and provider for sizing notes, without side effects
+    (None, None when they cannot be known yet)."""
+    from .engines.base import EngineError
+    from .engines.devices import cuda_usable
+    from .engines.model_folder import resolve_model_folder
+
+    if settings.engine == "openai":
+        return None, None
+    try:
+        model = resolve_model_folder(settings.model_path)
+    except EngineError:
+        return None, None
+    provider = settings.provider
+    if provider == "auto":
+        provider = "cuda" if cuda_usable()[0] else "cpu"
+    return model, provider
+
+
 def cmd_config(args) -> int:
     from .config import PRECEDENCE, config_file_in_use, user_config_path
 
     settings = _settings(args)
+    if args.config_cmd == "calibrate":
+        return _calibrate(settings, args)
+    from .backend.sizing import note_for_show
+
+    model, provider = _model_and_provider(settings)
     extra, named_by = config_file_in_use(args.config)
     user = user_config_path()
     print(f"# per-user config file: {user}{'' if user.exists() else ' (not present)'}")
     if extra is not None:
         print(f"# config file ({named_by}): {extra}")
     print(f"# precedence: {PRECEDENCE}")
-    print(settings.show())
+    print(settings.show(note_for_show(settings, model, provider)))
+    return EXIT_OK
+
+
+def _calibrate(settings: Settings, args) -> int:
+    """`helios config calibrate`: measure workers x threads for the configured model now."""
+    from .backend.sizing import BUDGET_S, CalibrationError, cache_file, calibrate
+
+    model, provider = _model_and_provider(settings)
+    if model is None:
+        from .engines.model_folder import resolve_model_folder
+
+        if settings.engine == "openai":
+            raise CliError("engine openai: the model servers size themselves; nothing to calibrate")
+        try:
+            resolve_model_folder(settings.model_path)
+        except Exception as exc:
+            raise CliError(str(exc)) from None
+    if provider == "cuda":
+        raise CliError("provider cuda: workers auto follows the GPUs' memory (one worker per GPU "
+                       "unless more copies fit); the calibration is for the CPU (--provider cpu)")
+    threads = None if settings.intra_op_threads == "auto" else settings.intra_op_threads
+    try:
+        entry = calibrate(model, provider, threads=threads, budget=args.budget or BUDGET_S,
+                          progress=lambda m: print(f"helios: {m}", file=sys.stderr),
+                          limits={"max_batch_size": settings.max_batch_size,
+                                  "max_input_tokens": settings.max_input_tokens,
+                                  "max_output_tokens": settings.max_output_tokens,
+                                  "max_file_size": settings.max_file_size})
+    except CalibrationError as exc:
+        raise CliError(f"calibration failed: {exc}") from None
+    for m in entry["measured"]:
+        print(f"{m['workers']} worker{'s' if m['workers'] != 1 else ''} x "
+              f"{m['intra_op_threads']} thread{'s' if m['intra_op_threads'] != 1 else ''}: "
+              f"{m['files_per_second']:.3f} files/s ({m['files']} files in {m['seconds']:.2f}s)")
+    for problem in entry["problems"]:
+        print(f"not measured: {problem}")
+    print(f"chosen: workers {entry['workers']}, intra_op_threads {entry['intra_op_threads']} "
+          f"for {model.name}; cached in {cache_file()}")
     return EXIT_OK
 
 
@@ -452,7 +527,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("folder")
     p.add_argument("--db", help="results database (default: per-user data directory)")
     p.add_argument("--model", help="model folder (overrides model_path)")
-    p.add_argument("--workers", type=int)
+    p.add_argument("--workers", type=_workers_arg, metavar="N|auto")
     p.add_argument("--provider", choices=["auto", "cuda", "cpu"])
     p.add_argument("--batch-size", type=int, dest="batch_size")
     p.add_argument("--events", choices=["jsonl"], help="print JSON event lines on stdout")
@@ -521,6 +596,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("config", help="configuration")
     csub = p.add_subparsers(dest="config_cmd", required=True)
     q = csub.add_parser("show", help="print the effective configuration and its sources")
+    common(q)
+    q = csub.add_parser("calibrate", help="measure the fastest workers x intra_op_threads for the "
+                        "configured model on this machine (CPU) and cache it for workers: auto")
+    q.add_argument("--model", help="model folder (overrides model_path)")
+    q.add_argument("--provider", choices=["auto", "cuda", "cpu"])
+    q.add_argument("--budget", type=float, metavar="SECONDS",
+                   help="time limit of the whole calibration (default 60)")
     common(q)
     p.set_defaults(func=cmd_config)
 

@@ -40,6 +40,24 @@ def _int(minimum: int, maximum: int | None = None):
     return check
 
 
+def _auto_or_int(minimum: int, maximum: int, zero_means_auto: bool = False):
+    """``auto`` or an integer in range (``0`` is kept as a synonym of auto where it meant that)."""
+    allowed = f"auto or an integer >= {minimum} and <= {maximum}" + (
+        " (0 is the same as auto)" if zero_means_auto else "")
+
+    def check(value: Any) -> str | int:
+        if isinstance(value, str) and value.strip().lower() == "auto":
+            return "auto"
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(allowed)
+        if zero_means_auto and value == 0:
+            return "auto"
+        if value < minimum or value > maximum:
+            raise ValueError(allowed)
+        return value
+    return check
+
+
 def _number(minimum: float, maximum: float):
     def check(value: Any) -> float:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
@@ -149,7 +167,8 @@ FIELDS: dict[str, Any] = {
     "provider": _choice(*PROVIDERS),
     "batching": _choice("auto", "static", "continuous"),
     "model_fields": _model_fields,
-    "workers": _int(0, 64),
+    "workers": _auto_or_int(1, 64, zero_means_auto=True),
+    "intra_op_threads": _auto_or_int(1, 256),
     "max_batch_size": _int(1, 1024),
     "max_input_tokens": _int(16, 131072),
     "max_output_tokens": _int(16, 8192),
@@ -221,11 +240,14 @@ class Settings:
             except ValueError as exc:
                 raise ConfigError(f"endpoints (from {src['endpoints']}): {exc}") from None
 
-    def show(self) -> str:
+    def show(self, notes: dict[str, str] | None = None) -> str:
+        """One line per setting: value and source (and ``notes[key]`` when given)."""
         width = max(len(k) for k in self.values)
         lines = []
         for key in FIELDS:
-            lines.append(f"{key:<{width}}  {json.dumps(self.values[key])}  # {self.sources[key]}")
+            note = f"; {notes[key]}" if notes and key in notes else ""
+            lines.append(f"{key:<{width}}  {json.dumps(self.values[key])}  "
+                         f"# {self.sources[key]}{note}")
         return "\n".join(lines)
 
 

@@ -1,4 +1,5 @@
-"""Per-user locations (platformdirs): config, data (database, models), state (logs)."""
+"""Per-user locations (platformdirs): config, data (database, models), state (logs),
+cache (what can be measured again: the workers calibration)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,10 @@ def data_dir() -> Path:
 
 def state_dir() -> Path:
     return Path(platformdirs.user_state_dir(APP))
+
+
+def cache_dir() -> Path:
+    return Path(platformdirs.user_cache_dir(APP))
 
 
 def default_database() -> Path:

@@ -115,6 +115,7 @@ class EngineSpec:
     batching: str = "auto"             # auto | static | continuous (see engines/onnx.py)
     root: str = ""                     # the analyzed folder (prompts name files relative to it)
     gpu: int | None = None
+    intra_op_threads: int | None = None   # None: ONNX Runtime's own choice
     test_hooks: dict = field(default_factory=dict)
     engine: str = "onnx"
     endpoints: EndpointsSpec | None = None

@@ -28,6 +28,7 @@ from .dispatch import MAX_ATTEMPTS, DispatchPolicy
 from .messages import (VERSION, BatchDone, BatchResized, EndpointReport, EngineSpec, Heartbeat,
                        Shutdown, WorkerFailed, WorkerState)
 from .metrics import Metrics, MetricsServer
+from .sizing import Sizing, decide
 from .starts import StartPolicy
 from ..records import ScanChunk, Status, display_path
 from ..scan.scanner import AsyncFileScanner
@@ -60,6 +61,8 @@ class RunSummary:
     model: str = ""
     demonstration: bool = False
     workers: int = 1
+    intra_op_threads: int | None = None
+    sizing: str = ""          # how workers and threads were chosen, in one line
     restarts: int = 0
     restart_seconds: list[float] = field(default_factory=list)
     metrics_port: int | None = None
@@ -86,8 +89,10 @@ class HeliosOrchestrator:
     def __init__(self, settings: Settings, folder: str, ledger: Ledger, spec: EngineSpec,
                  events: EventWriter | None = None, on_progress=None, *,
                  stop_timeout: float = 30.0, fresh: bool = False, reuse_any_model: bool = False,
-                 rescan: bool = True):
+                 rescan: bool = True, sizing: Sizing | None = None):
         self.settings = settings
+        # workers and intra-op threads (sizing.py); None: decided at the start of execute
+        self.sizing = sizing
         # fresh: a new run that re-analyzes every file (an unfinished run is set aside).
         # reuse_any_model: keep earlier results even when the model or schema differ.
         self.fresh = fresh
@@ -123,6 +128,7 @@ class HeliosOrchestrator:
         self._demonstration = False
         self._finished = False
         self._endpoint_seen: dict[str, tuple] = {}
+        self._cancel_sizing = None
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -138,6 +144,8 @@ class HeliosOrchestrator:
         if not self.stop_requested:
             log.info("stop requested")
         self.stop_requested = True
+        if self._cancel_sizing is not None:
+            self._cancel_sizing.set()
         if self._scanner:
             self._scanner.cancel()
         self._poke()
@@ -422,13 +430,15 @@ class HeliosOrchestrator:
         self.metrics.info.info({"provider": self.spec.provider, "model": model_name})
         gpus = GpuSampler(self.metrics)
         gpus.start()
-        n_workers = self._worker_count()
+        sizing = await self._sizing()
+        n_workers = sizing.workers
         self.metrics.workers_desired.set(n_workers)
         self._emit("run_started", run_id=run_id, folder=display_path(self.folder),
-                   metrics_port=server.port, workers=n_workers, provider=self.spec.provider,
+                   metrics_port=server.port, provider=self.spec.provider,
                    model=model_name, resumed=resumed, pid=os.getpid(),
-                   gpu=bool(gpus.available), demonstration=self.spec.demonstration)
-        log.info("run %d started: %d workers on %s, metrics on %s:%d", run_id, n_workers,
+                   gpu=bool(gpus.available), demonstration=self.spec.demonstration,
+                   **sizing.event_fields())
+        log.info("run %d started: %s on %s, metrics on %s:%d", run_id, sizing.describe(),
                  self.spec.provider, server.host, server.port)
         for wid in range(n_workers):
             self._spawn(wid)
@@ -468,7 +478,8 @@ class HeliosOrchestrator:
             prompt_tokens=self.prompt_tokens, generated_tokens=self.generated_tokens,
             excluded=excluded, resumed=resumed, reused=self._reused, provider=self.spec.provider,
             model=self._model or model_name, demonstration=self._demonstration,
-            workers=n_workers, restarts=self.restarts, restart_seconds=self.restart_seconds,
+            workers=n_workers, intra_op_threads=sizing.intra_op_threads,
+            sizing=sizing.describe(), restarts=self.restarts, restart_seconds=self.restart_seconds,
             metrics_port=server.port)
         self._emit("run_finished", run_id=run_id, status=status, counts=counts,
                    reasons=summary.reasons, seconds=round(seconds, 3),
@@ -483,10 +494,19 @@ class HeliosOrchestrator:
             raise RunError(self.fatal)
         return summary
 
-    def _worker_count(self) -> int:
-        if self.settings.workers:
-            return self.settings.workers
-        return max(1, gpu_count()) if self.spec.provider == "cuda" else 1
+    async def _sizing(self) -> Sizing:
+        """Workers and threads (sizing.py); a calibration runs off the loop, and a stop
+        asked for meanwhile ends it (the old rule is used, and the run stops at once)."""
+        if self.sizing is None:
+            import threading
+
+            cancel = threading.Event()
+            self._cancel_sizing = cancel
+            loop = asyncio.get_running_loop()
+            self.sizing = await loop.run_in_executor(
+                None, lambda: decide(self.settings, self.spec, cancel=cancel))
+        self.spec = dataclasses.replace(self.spec, intra_op_threads=self.sizing.intra_op_threads)
+        return self.sizing
 
     async def _scan(self, run_id: int) -> int:
         s = self.settings

@@ -27,6 +27,24 @@ def gpu_count() -> int:
         return 0
 
 
+def gpu_memory() -> list[tuple[int, int]]:
+    """(total, free) bytes of each NVIDIA GPU NVML sees ([] without a driver or NVML)."""
+    try:
+        import pynvml
+
+        pynvml.nvmlInit()
+        try:
+            out = []
+            for i in range(pynvml.nvmlDeviceGetCount()):
+                mem = pynvml.nvmlDeviceGetMemoryInfo(pynvml.nvmlDeviceGetHandleByIndex(i))
+                out.append((int(mem.total), int(mem.free)))
+            return out
+        finally:
+            pynvml.nvmlShutdown()
+    except Exception:
+        return []
+
+
 def cuda_usable() -> tuple[bool, str]:
     """Whether this onnxruntime-genai build can use CUDA here, and why not when it cannot."""
     try:

@@ -17,6 +17,7 @@ successes.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -40,6 +41,13 @@ GROW_AFTER = 8  # successful batches before the batch size doubles again
 BATCHING = ("auto", "static", "continuous")
 
 
+def thread_options(intra_op_threads: int) -> dict:
+    """The genai_config overlay that sizes ONNX Runtime's intra-op thread pool (one
+    inter-op thread: a decoder step is one sequential graph)."""
+    return {"model": {"decoder": {"session_options": {
+        "intra_op_num_threads": int(intra_op_threads), "inter_op_num_threads": 1}}}}
+
+
 @dataclass
 class _Prepared:
     doc: Document
@@ -53,6 +61,7 @@ class ONNXInferenceEngine:
                  provider: str = "auto", requested_provider: str | None = None,
                  batching: str = "auto", max_batch_size: int = 8, max_input_tokens: int = 512,
                  max_output_tokens: int = 160, model_fields: frozenset[str] | None = None,
+                 intra_op_threads: int | None = None,
                  on_batch_resized: Callable[[int, int, str], None] | None = None):
         """``provider`` is auto, cuda or cpu. A caller that resolved ``auto`` already (the
         worker, from its spec) passes the resolved one and ``requested_provider``: when the
@@ -61,7 +70,8 @@ class ONNXInferenceEngine:
         builds made without prune_lm_head; static batches through og.Generator otherwise),
         static, or continuous (og.Engine; on the CPU it needs a model built without
         prune_lm_head). ``model_fields``: the fields the model may decide (None: every
-        one; see analysis/evidence.py)."""
+        one; see analysis/evidence.py). ``intra_op_threads``: ONNX Runtime's intra-op
+        thread pool size (None: the runtime's own choice)."""
         og = import_genai()
         self._og = og
         self.folder = model if isinstance(model, ModelFolder) else ModelFolder.read(model)
@@ -86,6 +96,7 @@ class ONNXInferenceEngine:
         self.max_output_tokens = max_output_tokens
         self.model_fields = model_fields
         self.on_batch_resized = on_batch_resized
+        self.intra_op_threads = intra_op_threads
         self._successes = 0
         try:
             self._load(self.provider)
@@ -122,6 +133,8 @@ class ONNXInferenceEngine:
             self.scheduler.close()
         self.model = self.tokenizer = self.scheduler = None
         config = og.Config(str(self.model_path))
+        if self.intra_op_threads:
+            config.overlay(json.dumps(thread_options(self.intra_op_threads)))
         if provider != "cuda" or "cuda" not in self.folder.providers:
             # A folder configured for CUDA keeps its provider options (gpu_mem_limit, ...).
             config.clear_providers()
