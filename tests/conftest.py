@@ -20,12 +20,15 @@ REAL_DATA = _data_dir()
 
 @pytest.fixture(autouse=True)
 def isolated_home(tmp_path, monkeypatch):
-    """Per-user config, data and state go to a temporary folder."""
+    """Per-user config, data, state and cache go to a temporary folder."""
     home = tmp_path / "home"
     for var, sub in (("XDG_CONFIG_HOME", "config"), ("XDG_DATA_HOME", "data"),
-                     ("XDG_STATE_HOME", "state")):
+                     ("XDG_STATE_HOME", "state"), ("XDG_CACHE_HOME", "cache")):
         (home / sub).mkdir(parents=True)
         monkeypatch.setenv(var, str(home / sub))
+    # One worker, as before `workers: auto`: a calibration in every run would cost each
+    # test seconds and change its worker count. Tests of auto remove it (test_sizing.py).
+    monkeypatch.setenv("HELIOS_WORKERS", "1")
     return home
 
 

@@ -215,6 +215,14 @@ def test_settings_refuse_values_they_would_change(qtbot, window, tmp_path):
     assert f.warningLabel.minimumHeight() >= 36 and f.errorLabel.minimumHeight() >= 36
     dialog.save()
     assert dialog.saved_to is not None
+    # workers: auto (the default) is accepted as typed
+    dialog = SettingsDialog(window.settings, window)
+    qtbot.addWidget(dialog)
+    dialog.form.workersEdit.setText("auto")
+    assert dialog.problem() == "" and dialog.form.warningLabel.text() == ""
+    dialog.save()
+    assert dialog.saved_to is not None
+    assert "workers: auto" in dialog.saved_to.read_text()
 
 
 # 7 --------------------------------------------------------------------------------------------

@@ -499,7 +499,7 @@ def fallback(spec, why: str) -> Sizing:
 def _measured_text(entry: dict) -> str:
     parts = [f"{m['workers']}x{m['intra_op_threads']} {m['files_per_second']:.3g} files/s"
              for m in entry.get("measured", [])]
-    return "fastest measured: " + (", ".join(parts) if parts else "(no figures)")
+    return "measured " + (", ".join(parts) if parts else "(no figures)")
 
 
 def _decide_cuda(workers, threads, spec, src) -> Sizing:

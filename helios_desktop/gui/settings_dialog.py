@@ -43,7 +43,7 @@ class SettingsDialog(QDialog):
         for widget, key in NUMBERS.items():
             getattr(f, widget).setText(str(v[key]))
             getattr(f, widget).textChanged.connect(self._check)
-        f.workersEdit.setPlaceholderText("0 = automatic")
+        f.workersEdit.setPlaceholderText("auto = measured once per machine and model")
         f.includeEdit.setText(", ".join(v["include"]))
         f.excludeEdit.setText(", ".join(v["exclude"]))
         f.databaseEdit.setText(v["database"] or "")
