@@ -472,6 +472,9 @@ def _calibrate(settings: Settings, args) -> int:
     if provider == "cuda":
         raise CliError("provider cuda: workers auto follows the GPUs' memory (one worker per GPU "
                        "unless more copies fit); the calibration is for the CPU (--provider cpu)")
+    from .engines.catalog import resolve_model_fields
+
+    fields = resolve_model_fields(settings.model_fields, model)
     threads = None if settings.intra_op_threads == "auto" else settings.intra_op_threads
     try:
         entry = calibrate(model, provider, threads=threads, budget=args.budget or BUDGET_S,
@@ -479,7 +482,8 @@ def _calibrate(settings: Settings, args) -> int:
                           limits={"max_batch_size": settings.max_batch_size,
                                   "max_input_tokens": settings.max_input_tokens,
                                   "max_output_tokens": settings.max_output_tokens,
-                                  "max_file_size": settings.max_file_size})
+                                  "max_file_size": settings.max_file_size,
+                                  "model_fields": None if fields is None else sorted(fields)})
     except CalibrationError as exc:
         raise CliError(f"calibration failed: {exc}") from None
     for m in entry["measured"]:

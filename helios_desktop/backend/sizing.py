@@ -266,7 +266,9 @@ def _calibration_child(conn, model_path: str, provider: str, threads: int, paths
                                      provider=provider, intra_op_threads=threads,
                                      max_batch_size=limits["max_batch_size"],
                                      max_input_tokens=limits["max_input_tokens"],
-                                     max_output_tokens=limits["max_output_tokens"])
+                                     max_output_tokens=limits["max_output_tokens"],
+                                     model_fields=None if limits.get("model_fields") is None
+                                     else frozenset(limits["model_fields"]))
         docs = []
         for path in paths:
             st = os.stat(path)
@@ -470,7 +472,9 @@ def decide(settings, spec, *, calibrate_now: bool = True, cancel: threading.Even
                               "max_batch_size": spec.max_batch_size,
                               "max_input_tokens": spec.max_input_tokens,
                               "max_output_tokens": spec.max_output_tokens,
-                              "max_file_size": spec.max_file_size})
+                              "max_file_size": spec.max_file_size,
+                              "model_fields": None if spec.model_fields is None
+                              else sorted(spec.model_fields)})
     except Exception as exc:  # never break a run over a measurement
         log.warning("workers auto: calibration failed (%s); using one worker", exc)
         return fallback(spec, f"calibration failed: {exc}")
