@@ -244,6 +244,11 @@ def test_analyze_with_workers_auto_starts_the_chosen_number_of_workers(auto, tmp
     assert first.returncode == 0, first.stderr
     assert "workers auto: measuring" in first.stderr
     events = events_of(first.stdout)
+    names = [e["event"] for e in events]
+    # the window hears that a calibration runs before the run starts
+    assert "calibrating" in names and names.index("calibrating") < names.index("run_started")
+    calibrating = events[names.index("calibrating")]
+    assert calibrating["model"] == ModelFolder.read(TINY_MODEL).name and calibrating["budget_s"] > 0
     started = next(e for e in events if e["event"] == "run_started")
     entry = sizing.cached(ModelFolder.read(TINY_MODEL), "cpu")
     assert entry is not None
@@ -260,6 +265,7 @@ def test_analyze_with_workers_auto_starts_the_chosen_number_of_workers(auto, tmp
                                   "--provider", "cpu"))
     assert second.returncode == 0, second.stderr
     assert "measuring" not in second.stderr
+    assert "calibrating" not in [e["event"] for e in events_of(second.stdout)]
     started = next(e for e in events_of(second.stdout) if e["event"] == "run_started")
     assert started["sizing"] == "cached" and started["workers"] == entry["workers"]
     # one log line at run start says how many and why

@@ -446,3 +446,20 @@ def test_the_quality_filter_shows_who_decided(qtbot, window, tmp_path):
     assert shown() == set()
     f.qualityCombo.setCurrentIndex(choose[""])
     assert shown() == set(texts)
+
+
+def test_the_window_says_when_workers_auto_measures_first(qtbot, window, tmp_path, monkeypatch):
+    """workers: auto, nothing cached: the backend calibrates before the run starts; the
+    window says so instead of looking stuck, then the run goes on as usual."""
+    monkeypatch.delenv("HELIOS_WORKERS")  # as shipped; the cache is this test's own
+    folder = tmp_path / "f"
+    total = small_folder(folder)
+    open_folder(qtbot, window, folder)
+    with qtbot.waitSignal(window.backend_exited, timeout=RUN_TIMEOUT) as exited:
+        window.start_run()
+        qtbot.waitUntil(lambda: "Measuring how many workers" in window.form.rateLabel.text(),
+                        timeout=RUN_TIMEOUT)
+        assert "once per machine and model" in window.statusBar().currentMessage()
+    assert exited.args[0] == 0, window.form.logView.toPlainText()
+    assert window.model.rowCount() == total
+    assert "Measuring" not in window.form.rateLabel.text()  # the run's own line replaced it

@@ -500,6 +500,11 @@ class HeliosOrchestrator:
         if self.sizing is None:
             import threading
 
+            from .sizing import BUDGET_S, will_calibrate
+
+            if will_calibrate(self.settings, self.spec):
+                # Once per machine and model, up to a minute: say so before it starts.
+                self._emit("calibrating", model=self.spec.model.name, budget_s=BUDGET_S)
             cancel = threading.Event()
             self._cancel_sizing = cancel
             loop = asyncio.get_running_loop()

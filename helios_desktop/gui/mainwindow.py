@@ -573,6 +573,12 @@ class MainWindow(QMainWindow):
             self.model.open(self.database, event.get("run_id"), self.folder)
             self._reload_history()
             self._update_buttons()
+        elif name == "calibrating":
+            text = (f"Measuring how many workers run {event.get('model') or 'the model'} "
+                    f"fastest on this machine (once per machine and model, at most "
+                    f"{event.get('budget_s', 60):.0f} s)…")
+            self._status(text)
+            self.form.rateLabel.setText(text)
         elif name == "progress":
             self._progress(event)
         elif name == "worker":
