@@ -566,9 +566,10 @@ class MainWindow(QMainWindow):
             self.form.gpuNote.setText("" if gpu else "No NVIDIA GPU: running on CPU")
             if event.get("demonstration"):
                 self.form.demoNote.setText(
-                    "The built-in model is a small demonstration model: summaries are rough and "
-                    "categories come mostly from file types. For real results choose Llama 3.2 "
-                    "3B Instruct in File › Settings (see models/README.md).")
+                    "The built-in model is a small demonstration model. Measured per field it "
+                    "helps none, so the results come from each file's own evidence (its answers "
+                    "are kept as raw output). For model-written results choose Llama 3.2 3B "
+                    "Instruct or a model server in File › Settings (see models/README.md).")
                 self.form.demoNote.setVisible(True)
             self.model.open(self.database, event.get("run_id"), self.folder)
             self._reload_history()
