@@ -249,8 +249,9 @@ def _print_summary(summary, stream, db: Path) -> None:
     if summary.reasons:
         lines.append("reasons: " + ", ".join(f"{k} {v}" for k, v in summary.reasons.items()))
     if summary.demonstration:
-        lines.append(f"note: {summary.model} is a small demonstration model; with model_fields: auto the stored fields "
-                     "come from the files' own evidence (docs/QUALITY.md); for model-written "
+        lines.append(f"note: {summary.model} is a small demonstration model; with model_fields: "
+                     "auto the stored fields come from the files' own evidence (docs/QUALITY.md); "
+                     "for model-written "
                      "results point model_path at Llama 3.2 3B Instruct or use a model server "
                      "(models/README.md, docs/SERVERS.md)")
     lines.append(f"results: {db}  (export with: helios export --db {db} --format csv --out results.csv)")

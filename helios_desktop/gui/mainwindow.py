@@ -567,8 +567,8 @@ class MainWindow(QMainWindow):
             if event.get("demonstration"):
                 self.form.demoNote.setText(
                     "The built-in model is a small demonstration model. Measured per field it "
-                    "helps none, so by default the results come from each file's own evidence (its answers "
-                    "are kept as raw output). For model-written results choose Llama 3.2 3B "
+                    "helps none, so by default the results come from each file's own evidence "
+                    "(its answers are kept as raw output). For model-written results choose Llama 3.2 3B "
                     "Instruct or a model server in File › Settings (see models/README.md).")
                 self.form.demoNote.setVisible(True)
             self.model.open(self.database, event.get("run_id"), self.folder)
