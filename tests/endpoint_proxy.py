@@ -4,6 +4,7 @@
         [--fail-status 503] [--retry-after S] [--garbage-first N] [--only-model NAME]
     python tests/endpoint_proxy.py --ignore-schema      (answers itself, no upstream)
     python tests/endpoint_proxy.py --answer JSON        (answers JSON to every file)
+    python tests/endpoint_proxy.py --answer JSON --context N   (and refuses over N tokens)
 
 It prints ``READY <port>`` once it listens. The first N chat requests get the
 failure (an HTTP status with Retry-After, or a 200 with a body that is not a chat
@@ -11,7 +12,10 @@ completion); later ones are forwarded unchanged. ``--ignore-schema`` plays a
 server that ignores response_format and answers JSON of the wrong shape; ``--answer``
 one that gives the same answer for every file. ``--only-model NAME`` answers a chat
 request for any other model 404 "model not found", as vLLM and Ollama do
-(llama-cpp-python serves its one model whatever the name).
+(llama-cpp-python serves its one model whatever the name). ``--context N`` answers
+a request whose ``max_tokens`` plus its prompt (counted as characters / 4) exceeds N
+with HTTP 400 and vLLM's context-length message (llama-cpp-python clips the answer
+instead).
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ def main() -> None:
     parser.add_argument("--ignore-schema", action="store_true")
     parser.add_argument("--answer", help="the content of every answer (no upstream)")
     parser.add_argument("--only-model")
+    parser.add_argument("--context", type=int, help="the context size a server refuses over")
     args = parser.parse_args()
     counts = {"chat": 0}
 
@@ -47,6 +52,16 @@ def main() -> None:
             return web.json_response({"error": {"message": f'model "{asked}" not found, try '
                                                            "pulling it first",
                                                 "type": "not_found_error"}}, status=404)
+        if args.context:
+            request_json = json.loads(body)
+            prompt = sum(len(m.get("content") or "") for m in request_json["messages"]) // 4
+            wanted = int(request_json.get("max_tokens") or 0)
+            if prompt + wanted > args.context:
+                return web.json_response({"error": {
+                    "message": f"This model's maximum context length is {args.context} tokens. "
+                               f"However, you requested {prompt + wanted} tokens ({prompt} in "
+                               f"the messages, {wanted} in the completion).",
+                    "type": "BadRequestError"}}, status=400)
         counts["chat"] += 1
         n = counts["chat"]
         if n <= args.fail_first:

@@ -169,3 +169,15 @@ def test_a_closed_pipe_ends_quietly(tmp_path):
         os.close(write_end)
     assert "Traceback" not in result.stderr and "BrokenPipe" not in result.stderr, result.stderr
     assert result.returncode == 0
+
+
+def test_a_broken_pipe_of_our_own_is_an_error_not_silence():
+    """Only a closed standard output ends quietly; a pipe to a dead child is an error."""
+    code = ("import sys\nimport helios_desktop.cli as cli\n"
+            "def dead_child(*a, **k):\n    raise BrokenPipeError(32, 'Broken pipe')\n"
+            "cli._calibrate = dead_child\n"
+            "sys.exit(cli.main(['config', 'calibrate']))\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120, cwd=REPO)
+    assert result.returncode == 1
+    assert "helios: error:" in result.stderr and "Traceback" not in result.stderr

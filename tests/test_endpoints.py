@@ -470,6 +470,31 @@ def test_file_over_the_servers_context_is_cut_and_done(tmp_path, servers):
     assert run.endpoint_outcomes()["ok"] == 1
 
 
+
+def test_a_context_too_small_for_the_answer_stops_the_run_naming_the_setting(tmp_path, servers):
+    """A server that refuses over its context (vLLM's 400) whose context max_output_tokens
+    alone fills: no cut of the text can help, so it is a setting, not the file. The run
+    stops at once naming max_output_tokens, and the files stay pending (not failed after
+    seven tries each)."""
+    answer = {"summary": "Notes on the pump.", "category": "documentation",
+              "language": "English", "keywords": ["pump"], "contains_personal_data": False}
+    proxy = Proxy("--answer", json.dumps(answer), "--context", "512")
+    servers.append(proxy)
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    for i in range(3):
+        (folder / f"notes{i}.md").write_text("# Notes\n\n" + "The pump was serviced. " * 40)
+    db = tmp_path / "r.db"
+    run = Run(folder, db, [proxy.url], "--set", "max_output_tokens=600")
+    assert run.wait() == 1
+    assert "max_output_tokens (600)" in run.stderr and "lower max_output_tokens" in run.stderr
+    assert {r["status"] for r in db_rows(db)} == {"pending"}
+    # with room for an answer the same server analyzes them
+    again = Run(folder, db, [proxy.url], "--set", "max_output_tokens=160")
+    assert again.wait() == 0, again.stderr
+    assert {r["status"] for r in db_rows(db)} == {"done"}
+
+
 # -- the per-endpoint metrics, scraped over HTTP ---------------------------------------------------
 
 def _scrape(port: int) -> dict[tuple[str, tuple], float] | None:
@@ -545,3 +570,18 @@ def test_endpoint_metrics_scraped_over_http(tmp_path, servers):
     assert value("helios_endpoint_up", endpoint=b.url) == 0
     # while b still answered, an earlier scrape saw it up
     assert any(s.get(("helios_endpoint_up", (("endpoint", b.url),))) == 1 for s in scrapes)
+
+
+def test_a_servers_answer_never_carries_the_key_into_messages():
+    """OpenAI-style servers echo part of a refused key; what Helios repeats of an answer
+    (logs, events, errors) has the key and key-like words blanked."""
+    from helios_desktop.engines import openai as engine
+
+    engine._SECRETS.add("hx-test-secret-0001")
+    try:
+        said = engine._snippet(b'{"error": "Incorrect API key provided: sk-ab12\xe2\x80\xa6yz89. '
+                               b'Sent: hx-test-secret-0001; header Bearer hx-test-secret-0001"}')
+    finally:
+        engine._SECRETS.discard("hx-test-secret-0001")
+    assert "hx-test-secret-0001" not in said and "sk-ab12" not in said
+    assert "Incorrect API key provided" in said  # the rest of the answer stays readable

@@ -242,6 +242,27 @@ def test_unusable_answers_give_an_evidence_result(rel, text, complete, why):
     assert all(v.ok for v in verdicts.values()), verdicts
 
 
+
+def test_an_unusable_answer_from_a_model_asked_nothing_says_not_asked():
+    """The default model decides no field: its unusable answer changes nothing a person
+    reads, so the fields say not_asked (as with a usable answer), not bad_output; fields
+    the kind decides carry no verdict."""
+    from helios_desktop.analysis.outcome import finish
+    from helios_desktop.engines.base import Generation
+
+    doc = doc_for("code/inventory.py")  # the kind decides category and language
+    result = finish(doc, Generation("{not json", 10, 5, True), 0.5, load_schema(None), 160,
+                    model_fields=frozenset())
+    assert result.quality["gate"] == "not_asked"
+    assert result.quality["summary"] == result.quality["keywords"] == {"verdict": "not_asked"}
+    assert "category" not in result.quality and "language" not in result.quality
+    asked = finish(doc, Generation("{not json", 10, 5, True), 0.5, load_schema(None), 160,
+                   model_fields=frozenset({"summary"}))
+    assert asked.quality["gate"] == "fail"
+    assert asked.quality["summary"]["verdict"] == "bad_output"
+    assert asked.quality["keywords"] == {"verdict": "not_asked"}
+
+
 # -- the language gate -----------------------------------------------------------------------
 
 # Files whose kind and stop words leave the language open: the model answers.

@@ -12,6 +12,7 @@ for ``source_code``, timestamped lines for ``log``, greeting or closing words fo
 
 from __future__ import annotations
 
+import functools
 import re
 
 from ..scan.kinds import cue_counts, known_languages, log_line_count, natural_language
@@ -130,6 +131,7 @@ _MORE_CODE = ("Markdown", "Text", "Assembly", "Fortran", "Haskell", "Elixir", "E
               "Batch", "Groovy", "Terraform", "GraphQL", "Protobuf", "reStructuredText")
 
 
+@functools.cache
 def _vocabulary() -> dict[str, str]:
     names = known_languages() | set(_MORE_NATURAL) | set(_MORE_CODE)
     table = {name.lower(): name for name in names}
@@ -137,7 +139,7 @@ def _vocabulary() -> dict[str, str]:
     return table
 
 
-def check_language(language, text: str) -> tuple[Verdict, str]:
+def check_language(language) -> tuple[Verdict, str]:
     """(verdict, the name to store). The kind and the file's stop words decide the
     language wherever they can, so the model answers only for files that give little to
     go on (``/etc/fstab``, a log); there its answer must at least be a language Helios

@@ -71,9 +71,9 @@ def apply_evidence(data: dict, doc: Document, schema: AnalysisSchema,
             decided["language"] = EVIDENCE
             quality["language"] = {"verdict": NOT_ASKED}
         else:
-            # The language gate: a name Helios knows, not contradicted by the text.
+            # The language gate: the model's answer must name a language Helios knows.
             asked = True
-            verdict, name = check_language(data["language"], doc.text)
+            verdict, name = check_language(data["language"])
             quality["language"] = verdict.as_dict()
             if verdict.ok:
                 data["language"] = name
@@ -107,10 +107,13 @@ def apply_evidence(data: dict, doc: Document, schema: AnalysisSchema,
     return decided, quality
 
 
-def evidence_answer(doc: Document, schema: AnalysisSchema, why: str) -> tuple[dict, dict, dict] | None:
+def evidence_answer(doc: Document, schema: AnalysisSchema, why: str,
+                    model_fields: frozenset[str] | None = None) -> tuple[dict, dict, dict] | None:
     """Every field from the evidence, for a model answer that could not be used at all
     (not JSON, not the schema, cut off): (data, decided_by, quality), or None with a
-    custom schema, whose fields the evidence cannot fill."""
+    custom schema, whose fields the evidence cannot fill. The verdict ``bad_output`` goes
+    to the fields the model was asked to decide (``model_fields``; None: all) and the
+    kind left open; the others say ``not_asked``, as with a usable answer."""
     if not schema.is_default:
         return None
     hints = doc.hints
@@ -123,7 +126,15 @@ def evidence_answer(doc: Document, schema: AnalysisSchema, why: str) -> tuple[di
             "keywords": described.keywords,
             "contains_personal_data": bool(findings)}
     refused = {"verdict": BAD_OUTPUT, "detail": why[:300]}
-    quality = {"gate": "fail", **{field: dict(refused) for field in MODEL_FIELDS}}
+    quality: dict = {"gate": NOT_ASKED}
+    for field in MODEL_FIELDS:
+        if field in ("category", "language") and hints.get(field):
+            continue  # the kind decides it whatever the model says: no verdict, as usual
+        if model_fields is None or field in model_fields:
+            quality[field] = dict(refused)
+            quality["gate"] = "fail"
+        else:
+            quality[field] = {"verdict": NOT_ASKED}
     return data, {field: EVIDENCE for field in data}, quality
 
 

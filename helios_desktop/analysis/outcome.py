@@ -33,7 +33,7 @@ def finish(doc: Document, gen, seconds: float, schema: AnalysisSchema,
                               message=gen.error[:500], **base)
     problem = _unusable(gen, schema, max_output_tokens)
     if isinstance(problem, str):
-        fallback = evidence_answer(doc, schema, problem)
+        fallback = evidence_answer(doc, schema, problem, model_fields)
         if fallback is None:
             return AnalysisResult(status=Status.FAILED, reason=Reason.BAD_OUTPUT,
                                   message=problem, **base)

@@ -217,6 +217,7 @@ class OpenAIEngine:
                 raise EngineError(f"api_key_env names {spec.api_key_env}, but that environment "
                                   "variable is not set")
             self._headers["Authorization"] = f"Bearer {key}"
+            _SECRETS.add(key)
         self._response_schema = json.loads(schema.guidance_json())
         self._response_schema.pop("x-guidance", None)
         self._loop = asyncio.new_event_loop()
@@ -289,6 +290,7 @@ class OpenAIEngine:
         the setting to fix (never the key itself)."""
         said = _snippet(raw)
         if status in (401, 403):
+            said = "the answer is not shown: it may repeat the key"
             if self.spec.api_key_env:
                 fix = (f"the server refused the key in ${self.spec.api_key_env}: set api_key_env "
                        "to the variable that holds this server's key")
@@ -444,6 +446,15 @@ class OpenAIEngine:
         cap = sent // 2
         context = _first_int(_CONTEXT_SIZE, exc.raw)
         prompt = _first_int(_PROMPT_SIZE, exc.raw)
+        if context and context <= self.max_output_tokens + MIN_INPUT_TOKENS:
+            # No text can fit beside the answer: a setting, not this file. Every file
+            # would fail the same way, so the endpoint leaves the rotation.
+            self._misconfigured(ep, (f"{ep.label}: its context holds {context} tokens, not "
+                                     f"enough for max_output_tokens ({self.max_output_tokens}) "
+                                     "and a prompt: lower max_output_tokens or start the "
+                                     "server with a larger context"))
+            queue.appendleft(job)
+            return
         if context and prompt:
             over = prompt - (context - self.max_output_tokens - 8)
             cap = min(int(sent * 0.9), sent - over)
@@ -685,5 +696,14 @@ def _first_int(pattern: re.Pattern, raw: bytes) -> int | None:
     return int(next(g for g in match.groups() if g))
 
 
+# Keys this process sends, and key-like words: never repeated from a server's answer into
+# logs, events or errors (OpenAI-style servers echo part of a refused key).
+_SECRETS: set[str] = set()
+_KEYLIKE = re.compile(r"(?i)\bbearer\s+\S+|\bsk-[\w\-.*\u2026]{3,}")
+
+
 def _snippet(raw: bytes) -> str:
-    return raw[:200].decode("utf-8", "replace").replace("\n", " ")
+    text = raw[:400].decode("utf-8", "replace")
+    for secret in _SECRETS:
+        text = text.replace(secret, "***")
+    return _KEYLIKE.sub("***", text)[:200].replace("\n", " ")
