@@ -5,6 +5,7 @@
     python tests/endpoint_proxy.py --ignore-schema      (answers itself, no upstream)
     python tests/endpoint_proxy.py --answer JSON        (answers JSON to every file)
     python tests/endpoint_proxy.py --answer JSON --context N   (and refuses over N tokens)
+    python tests/endpoint_proxy.py --answer JSON --forbid-nth N   (403 to the Nth request)
 
 It prints ``READY <port>`` once it listens. The first N chat requests get the
 failure (an HTTP status with Retry-After, or a 200 with a body that is not a chat
@@ -15,7 +16,8 @@ request for any other model 404 "model not found", as vLLM and Ollama do
 (llama-cpp-python serves its one model whatever the name). ``--context N`` answers
 a request whose ``max_tokens`` plus its prompt (counted as characters / 4) exceeds N
 with HTTP 400 and vLLM's context-length message (llama-cpp-python clips the answer
-instead).
+instead). ``--forbid-nth N`` answers the Nth chat request 403, as a filter in front of
+a server does for content it blocks.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ def main() -> None:
     parser.add_argument("--answer", help="the content of every answer (no upstream)")
     parser.add_argument("--only-model")
     parser.add_argument("--context", type=int, help="the context size a server refuses over")
+    parser.add_argument("--forbid-nth", type=int, default=0)
     args = parser.parse_args()
     counts = {"chat": 0}
 
@@ -64,6 +67,9 @@ def main() -> None:
                     "type": "BadRequestError"}}, status=400)
         counts["chat"] += 1
         n = counts["chat"]
+        if n == args.forbid_nth:
+            return web.json_response({"error": {"message": "blocked by the content policy",
+                                                "type": "forbidden"}}, status=403)
         if n <= args.fail_first:
             return web.Response(status=args.fail_status, text="busy",
                                 headers={"Retry-After": args.retry_after})

@@ -495,6 +495,24 @@ def test_a_context_too_small_for_the_answer_stops_the_run_naming_the_setting(tmp
     assert {r["status"] for r in db_rows(db)} == {"done"}
 
 
+
+def test_one_refused_request_after_answers_fails_that_file_not_the_endpoint(tmp_path, servers):
+    """A 403 for one file from an endpoint that answered others with the same key (a filter
+    in front of the server): that file fails with the reason, the run goes on."""
+    answer = {"summary": "Notes on the pump.", "category": "documentation",
+              "language": "English", "keywords": ["pump"], "contains_personal_data": False}
+    proxy = Proxy("--answer", json.dumps(answer), "--forbid-nth", "3")
+    servers.append(proxy)
+    folder = _corpus(tmp_path, 6)
+    db = tmp_path / "r.db"
+    run = Run(folder, db, [proxy.url], "--set", "max_concurrency=1")
+    assert run.wait() == 0, run.stderr
+    rows = db_rows(db)
+    assert sorted(r["status"] for r in rows) == ["done"] * 5 + ["failed"]
+    failed = next(r for r in rows if r["status"] == "failed")
+    assert failed["reason"] == "engine_error" and "refused this file's request" in failed["message"]
+
+
 # -- the per-endpoint metrics, scraped over HTTP ---------------------------------------------------
 
 def _scrape(port: int) -> dict[tuple[str, tuple], float] | None:

@@ -56,6 +56,7 @@ log = logging.getLogger("helios.endpoints")
 
 ASCII_CHARS_PER_TOKEN = 2.5  # the estimate when a server offers no tokenizer (conservative:
 #                              English prose runs about 4 a token, code 3, digits and JSON less)
+MAX_REFUSALS = 3          # 401/403/404 in a row, after answers, that take an endpoint out
 MIN_INPUT_TOKENS = 16     # a file cut shorter than this for a server's context fails instead
 MAX_SHRINKS = 6           # context-length answers per file before it fails
 BACKOFF_BASE = 0.25       # seconds, doubled per consecutive failure of an endpoint
@@ -121,6 +122,7 @@ class _Endpoint:
         self.dialect = "json_schema"
         self.confirmed = False     # a request in this dialect succeeded
         self.misconfigured = ""    # why the endpoint is out of rotation for the whole run
+        self.refusals = 0          # consecutive 401/403/404 after it answered with these settings
         self.counter: str | None = None   # how it counts tokens: "path field", "" for none,
         #                                   None not known yet
         self.counter_lock: asyncio.Lock | None = None
@@ -397,6 +399,7 @@ class OpenAIEngine:
             ep.latencies.append(seconds)
             ep.succeeded(seconds)
             ep.confirmed = True
+            ep.refusals = 0
             results[job.index] = finish(job.doc, gen, seconds, self.schema, self.max_output_tokens,
                                         self.model_fields)
             return
@@ -411,6 +414,16 @@ class OpenAIEngine:
             queue.appendleft(job)
             return
         if exc.outcome == "misconfigured":  # not the file's fault, nor a passing one
+            if ep.confirmed and ep.refusals < MAX_REFUSALS:
+                # It answered files with these very settings: a filter in front of the
+                # server refusing this content, more likely than a wrong key. This file
+                # fails (--retry-failed sends it again); refusals in a row mean the settings.
+                ep.refusals += 1
+                results[job.index] = AnalysisResult(
+                    job.doc.path, Status.FAILED, reason=Reason.ENGINE_ERROR,
+                    message=(f"{ep.label} refused this file's request after answering others "
+                             f"with the same settings: {exc}")[:500])
+                return
             self._misconfigured(ep, str(exc))
             queue.appendleft(job)
             return
