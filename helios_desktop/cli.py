@@ -480,9 +480,11 @@ def _calibrate(settings: Settings, args) -> int:
     fields = resolve_model_fields(settings.model_fields, model)
     threads = None if settings.intra_op_threads == "auto" else settings.intra_op_threads
     try:
+        # measures anew, whatever is cached (a failure included)
         entry = calibrate(model, provider, threads=threads, budget=args.budget or BUDGET_S,
-                          progress=lambda m: print(f"helios: {m}", file=sys.stderr),
+                          progress=lambda m: print(f"helios: {m}", file=sys.stderr), reuse=False,
                           limits={"max_batch_size": settings.max_batch_size,
+                                  "batching": settings.batching,
                                   "max_input_tokens": settings.max_input_tokens,
                                   "max_output_tokens": settings.max_output_tokens,
                                   "max_file_size": settings.max_file_size,

@@ -9,9 +9,12 @@ A number in the configuration is used as given. ``auto``:
   folder identity, provider, CPU model, core count and onnxruntime-genai version in the
   per-user cache folder, so it runs once per machine and model. It is bounded in time
   and never stops a run: when it fails, the old rule (one worker, the runtime's own
-  thread count) is used and the log says why.
-- On CUDA, one worker per GPU, or more when the GPU's free memory holds more copies of
-  the model (``gpu_workers``, a plain function of the numbers NVML reports).
+  thread count) is used and the log says why. A failure is cached too, so later runs
+  start at once with one worker; ``helios config calibrate`` measures again.
+- On CUDA, one worker per GPU, or more when every GPU's free memory holds more copies
+  of the model (``gpu_workers`` and ``gpu_plan``, plain functions of the numbers NVML
+  reports). Workers go to the GPUs round-robin, so each GPU gets the count the
+  fullest one holds.
 - With the ``openai`` engine, one worker (it keeps ``max_concurrency`` requests in flight).
 
 ``Sizing`` carries the numbers and one sentence saying why; the supervisor logs it, puts
@@ -36,7 +39,7 @@ from ..engines.model_folder import ModelFolder
 
 log = logging.getLogger("helios.sizing")
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2         # 2: batching and max_batch_size in the key; failures cached
 CACHE_NAME = "calibration.json"
 BUDGET_S = 60.0           # the whole calibration, loads included
 MIN_SECONDS = 3.0         # each candidate analyzes the sample files again until this long
@@ -51,6 +54,11 @@ SAMPLE_FILES = ("code/inventory.py", "docs/onboarding.md", "logs/app.log", "data
 
 class CalibrationError(RuntimeError):
     """The calibration could not measure; the message says why (the run falls back)."""
+
+
+class CalibrationInterrupted(CalibrationError):
+    """Stopped, or out of time waiting for another calibration: nothing was learnt
+    about this machine, so nothing is cached."""
 
 
 @dataclass
@@ -127,9 +135,11 @@ def model_identity(folder: ModelFolder) -> str:
     return digest.hexdigest()[:32]
 
 
-def calibration_key(folder: ModelFolder, provider: str) -> dict:
+def calibration_key(folder: ModelFolder, provider: str, batching: str = "auto",
+                    max_batch_size: int = 8) -> dict:
     return {"model": model_identity(folder), "provider": provider, "cpu": cpu_model(),
-            "cores": cpu_cores(), "onnxruntime_genai": genai_version()}
+            "cores": cpu_cores(), "onnxruntime_genai": genai_version(),
+            "batching": batching, "max_batch_size": max_batch_size}
 
 
 def _key_id(key: dict) -> str:
@@ -162,6 +172,8 @@ def _read_cache(path: Path) -> dict:
 
 
 def _valid_entry(entry) -> bool:
+    if isinstance(entry, dict) and "failed" in entry:  # a failure: one worker, its reason
+        return isinstance(entry["failed"], str) and isinstance(entry.get("at"), (int, float))
     return (isinstance(entry, dict) and isinstance(entry.get("workers"), int)
             and not isinstance(entry.get("workers"), bool) and entry["workers"] >= 1
             and (entry.get("intra_op_threads") is None
@@ -169,10 +181,13 @@ def _valid_entry(entry) -> bool:
                      and entry["intra_op_threads"] >= 1)))
 
 
-def cached(folder: ModelFolder, provider: str, path: Path | None = None) -> dict | None:
-    """The cached calibration of this model on this machine, or None."""
+def cached(folder: ModelFolder, provider: str, path: Path | None = None, *,
+           batching: str = "auto", max_batch_size: int = 8) -> dict | None:
+    """The cached calibration of this model on this machine, or None. An entry with
+    ``failed`` records a calibration that could not measure (one worker)."""
     path = path or cache_file()
-    entry = _read_cache(path).get(_key_id(calibration_key(folder, provider)))
+    key = calibration_key(folder, provider, batching, max_batch_size)
+    entry = _read_cache(path).get(_key_id(key))
     if entry is None:
         return None
     if not _valid_entry(entry):
@@ -192,11 +207,21 @@ def _write_cache(path: Path, key: dict, entry: dict) -> None:
     os.replace(tmp, path)
 
 
-class _CacheLock:
-    """One calibration at a time per user: two at once would measure each other."""
+def failed_text(entry: dict) -> str:
+    """What a cached failure says: when, why, and how to measure again."""
+    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(entry["at"]))
+    return (f"calibration failed on {when}: {entry['failed']}; one worker; "
+            "`helios config calibrate` measures again")
 
-    def __init__(self, path: Path):
+
+class _CacheLock:
+    """One calibration at a time per user: two at once would measure each other. Waiting
+    for it honours ``cancel`` and ``deadline`` (CalibrationInterrupted)."""
+
+    def __init__(self, path: Path, deadline: float | None = None,
+                 cancel: threading.Event | None = None, progress=None):
         self.path = path.with_name(path.name + ".lock")
+        self.deadline, self.cancel, self.progress = deadline, cancel, progress
         self.handle = None
 
     def __enter__(self):
@@ -204,14 +229,41 @@ class _CacheLock:
             import fcntl
         except ImportError:  # not on POSIX: no lock
             return self
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.handle = open(self.path, "w")
-        fcntl.flock(self.handle, fcntl.LOCK_EX)
-        return self
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.handle = open(self.path, "w")
+        except OSError as exc:  # an unwritable cache folder costs the lock, not the run
+            log.warning("calibration lock %s cannot be created (%s): measuring without it",
+                        self.path, exc)
+            return self
+        told = False
+        while True:
+            try:
+                fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return self
+            except BlockingIOError:
+                pass
+            if not told:
+                told = True
+                log.info("another calibration holds %s: waiting for it", self.path)
+                if self.progress:
+                    self.progress("calibrating: waiting for another calibration on this machine...")
+            if self.cancel is not None and self.cancel.is_set():
+                self._close()
+                raise CalibrationInterrupted("stopped")
+            if self.deadline is not None and time.monotonic() >= self.deadline:
+                self._close()
+                raise CalibrationInterrupted(
+                    f"another calibration held {self.path} for the whole time allowed")
+            time.sleep(0.1)
 
-    def __exit__(self, *exc):
+    def _close(self):
         if self.handle is not None:
             self.handle.close()
+            self.handle = None
+
+    def __exit__(self, *exc):
+        self._close()
 
 
 # -- candidates and the measurement ----------------------------------------------------------
@@ -264,6 +316,7 @@ def _calibration_child(conn, model_path: str, provider: str, threads: int, paths
 
         engine = ONNXInferenceEngine(model_path, AnalysisSchema(load_schema(None).schema),
                                      provider=provider, intra_op_threads=threads,
+                                     batching=limits["batching"],
                                      max_batch_size=limits["max_batch_size"],
                                      max_input_tokens=limits["max_input_tokens"],
                                      max_output_tokens=limits["max_output_tokens"],
@@ -334,7 +387,7 @@ def measure(folder: ModelFolder, provider: str, workers: int, threads: int, path
 def _expect(conn, proc, what: str, deadline: float, cancel: threading.Event | None):
     while True:
         if cancel is not None and cancel.is_set():
-            raise CalibrationError("stopped")
+            raise CalibrationInterrupted("stopped")
         left = deadline - time.monotonic()
         if left <= 0:
             raise CalibrationError(f"a worker was not {what} in time")
@@ -367,51 +420,85 @@ def memory_workers(folder: ModelFolder, available: int) -> int:
 def calibrate(folder: ModelFolder, provider: str = "cpu", *, threads: int | None = None,
               limits: dict | None = None, budget: float = BUDGET_S,
               cancel: threading.Event | None = None, path: Path | None = None,
-              progress=None) -> dict:
-    """Measure the candidates, cache the fastest and return the cache entry. Raises
-    CalibrationError when nothing could be measured."""
+              progress=None, reuse: bool = True) -> dict:
+    """Measure the candidates, cache the fastest and return the cache entry. When nothing
+    could be measured, cache the failure and raise CalibrationError; a stop (or the budget
+    spent waiting for another calibration) raises CalibrationInterrupted and caches
+    nothing. ``reuse``: an entry another process cached while this one waited for the
+    lock is returned as it is (``helios config calibrate`` measures anew)."""
     path = path or cache_file()
     limits = {"max_batch_size": 8, "max_input_tokens": 512, "max_output_tokens": 160,
-              "max_file_size": 10 * 1024 * 1024, "min_seconds": MIN_SECONDS, **(limits or {})}
+              "max_file_size": 10 * 1024 * 1024, "min_seconds": MIN_SECONDS,
+              "batching": "auto", **(limits or {})}
+    key = calibration_key(folder, provider, limits["batching"], limits["max_batch_size"])
+    started = time.monotonic()
+    with _CacheLock(path, started + budget, cancel, progress):
+        if reuse:
+            entry = cached(folder, provider, path, batching=limits["batching"],
+                           max_batch_size=limits["max_batch_size"])
+            if entry is not None and "failed" in entry:
+                raise CalibrationError(entry["failed"])
+            if entry is not None and (threads is None or entry["intra_op_threads"] == threads):
+                log.info("calibration: another process measured %s meanwhile", folder.name)
+                return entry
+        try:
+            entry = _measure_candidates(folder, provider, threads, limits, key,
+                                        started + budget, cancel, progress)
+        except CalibrationInterrupted:
+            raise
+        except CalibrationError as exc:
+            _store(path, key, {"workers": 1, "intra_op_threads": None, "failed": str(exc),
+                               "key": key, "model_path": os.path.abspath(folder.path),
+                               "at": time.time()})
+            raise
+        entry["seconds"] = round(time.monotonic() - started, 2)
+        _store(path, key, entry)
+    return entry
+
+
+def _store(path: Path, key: dict, entry: dict) -> None:
+    """Cache ``entry``; a cache that cannot be written costs the memory, not the result."""
+    try:
+        _write_cache(path, key, entry)
+    except OSError as exc:
+        log.warning("calibration cache %s cannot be written (%s): the result is used for this "
+                    "run only", path, exc)
+
+
+def _measure_candidates(folder, provider, threads, limits, key, deadline, cancel,
+                        progress) -> dict:
     cores = cpu_cores()
     pairs = candidates(cores, threads, memory_workers(folder, available_memory()))
     paths = sample_paths()
     # enough files that every worker of the largest candidate gets two
     need = max(4, 2 * max(w for w, _ in pairs))
     paths = (paths * math.ceil(need / len(paths)))[:need] if len(paths) < need else paths[:need]
-    with _CacheLock(path):
-        key = calibration_key(folder, provider)
-        started = time.monotonic()
-        measured, problems = [], []
-        for i, (w, t) in enumerate(pairs):
-            left = budget - (time.monotonic() - started)
-            share = left / (len(pairs) - i)
-            if share < 1:
-                problems.append(f"{w}x{t}: no time left")
-                continue
-            if progress:
-                progress(f"calibrating: {w} worker{'s' if w != 1 else ''} x {t} thread"
-                         f"{'s' if t != 1 else ''} on {len(paths)} sample files...")
-            try:
-                m = measure(folder, provider, w, t, paths, limits, share, cancel)
-            except CalibrationError as exc:
-                if str(exc) == "stopped":
-                    raise
-                problems.append(f"{w}x{t}: {exc}")
-                log.warning("calibration of %d workers x %d threads failed: %s", w, t, exc)
-                continue
-            log.info("calibration: %d workers x %d threads: %.3f files/s (%d files in %.2fs)",
-                     w, t, m["files_per_second"], m["files"], m["seconds"])
-            measured.append(m)
-        if not measured:
-            raise CalibrationError("no candidate could be measured: " + "; ".join(problems))
-        best = max(measured, key=lambda m: m["files_per_second"])
-        entry = {"workers": best["workers"], "intra_op_threads": best["intra_op_threads"],
-                 "key": key, "model_path": os.path.abspath(folder.path), "measured": measured,
-                 "problems": problems, "limits": limits, "files": len(paths),
-                 "seconds": round(time.monotonic() - started, 2), "at": time.time()}
-        _write_cache(path, key, entry)
-    return entry
+    measured, problems = [], []
+    for i, (w, t) in enumerate(pairs):
+        share = (deadline - time.monotonic()) / (len(pairs) - i)
+        if share < 1:
+            problems.append(f"{w}x{t}: no time left")
+            continue
+        if progress:
+            progress(f"calibrating: {w} worker{'s' if w != 1 else ''} x {t} thread"
+                     f"{'s' if t != 1 else ''} on {len(paths)} sample files...")
+        try:
+            m = measure(folder, provider, w, t, paths, limits, share, cancel)
+        except CalibrationInterrupted:
+            raise
+        except CalibrationError as exc:
+            problems.append(f"{w}x{t}: {exc}")
+            log.warning("calibration of %d workers x %d threads failed: %s", w, t, exc)
+            continue
+        log.info("calibration: %d workers x %d threads: %.3f files/s (%d files in %.2fs)",
+                 w, t, m["files_per_second"], m["files"], m["seconds"])
+        measured.append(m)
+    if not measured:
+        raise CalibrationError("no candidate could be measured: " + "; ".join(problems))
+    best = max(measured, key=lambda m: m["files_per_second"])
+    return {"workers": best["workers"], "intra_op_threads": best["intra_op_threads"],
+            "key": key, "model_path": os.path.abspath(folder.path), "measured": measured,
+            "problems": problems, "limits": limits, "files": len(paths), "at": time.time()}
 
 
 # -- GPUs --------------------------------------------------------------------------------------
@@ -457,7 +544,10 @@ def decide(settings, spec, *, calibrate_now: bool = True, cancel: threading.Even
                       f"workers {workers} ({src['workers']}), intra_op_threads "
                       + (f"{threads} ({src['intra_op_threads']})" if threads
                          else f"auto: {cores} cores / {workers} workers"))
-    entry = cached(spec.model, spec.provider)
+    entry = cached(spec.model, spec.provider, batching=spec.batching,
+                   max_batch_size=spec.max_batch_size)
+    if entry is not None and "failed" in entry:
+        return Sizing(1, None, "fallback", failed_text(entry), str(cache_file()))
     if entry is not None and (threads is None or entry["intra_op_threads"] == threads):
         return Sizing(entry["workers"], entry["intra_op_threads"], "cached",
                       _measured_text(entry), str(cache_file()), entry.get("measured", []))
@@ -470,11 +560,15 @@ def decide(settings, spec, *, calibrate_now: bool = True, cancel: threading.Even
         entry = calibrate(spec.model, spec.provider, threads=threads, cancel=cancel,
                           progress=progress, limits={
                               "max_batch_size": spec.max_batch_size,
+                              "batching": spec.batching,
                               "max_input_tokens": spec.max_input_tokens,
                               "max_output_tokens": spec.max_output_tokens,
                               "max_file_size": spec.max_file_size,
                               "model_fields": None if spec.model_fields is None
                               else sorted(spec.model_fields)})
+    except CalibrationInterrupted as exc:
+        log.warning("workers auto: calibration not finished (%s); using one worker", exc)
+        return fallback(spec, f"calibration not finished: {exc}")
     except Exception as exc:  # never break a run over a measurement
         log.warning("workers auto: calibration failed (%s); using one worker", exc)
         return fallback(spec, f"calibration failed: {exc}")
@@ -483,7 +577,8 @@ def decide(settings, spec, *, calibrate_now: bool = True, cancel: threading.Even
 
 
 def will_calibrate(settings, spec) -> bool:
-    """Whether ``decide`` will measure (nothing cached yet for this model on this machine)."""
+    """Whether ``decide`` will measure (nothing cached yet for this model on this machine;
+    a cached failure counts: it is not measured again until ``helios config calibrate``)."""
     if spec.engine == "openai" or spec.model is None or spec.provider == "cuda":
         return False
     if settings.workers != "auto":
@@ -491,7 +586,10 @@ def will_calibrate(settings, spec) -> bool:
     threads = None if settings.intra_op_threads == "auto" else settings.intra_op_threads
     if len(candidates(cpu_cores(), threads)) == 1:
         return False
-    entry = cached(spec.model, spec.provider)
+    entry = cached(spec.model, spec.provider, batching=spec.batching,
+                   max_batch_size=spec.max_batch_size)
+    if entry is not None and "failed" in entry:
+        return False
     return entry is None or (threads is not None and entry["intra_op_threads"] != threads)
 
 
@@ -515,12 +613,24 @@ def _decide_cuda(workers, threads, spec, src) -> Sizing:
     if not memory:
         return Sizing(1, threads, "rule", "one worker: NVML reports no GPU memory")
     model_bytes = spec.model.size_bytes()
-    total_workers, reasons = 0, []
-    for index, (total, free) in enumerate(memory):
-        n, why = gpu_workers(total, free, model_bytes, paged=spec.model.paged_attention)
-        total_workers += n
-        reasons.append(f"GPU {index}: {n} ({why})")
-    return Sizing(total_workers, threads, "gpu memory", "; ".join(reasons))
+    workers, why = gpu_plan([gpu_workers(total, free, model_bytes,
+                                         paged=spec.model.paged_attention)
+                             for total, free in memory])
+    return Sizing(workers, threads, "gpu memory", why)
+
+
+def gpu_plan(per_gpu: list[tuple[int, str]]) -> tuple[int, str]:
+    """All workers from each GPU's (count, why): the supervisor hands worker ``i`` to GPU
+    ``i % GPUs``, so every GPU gets as many as the one with the least room holds."""
+    if not per_gpu:
+        return 1, "no GPU"
+    each = min(n for n, _ in per_gpu)
+    reasons = "; ".join(f"GPU {i}: {n} ({why})" for i, (n, why) in enumerate(per_gpu))
+    if len(per_gpu) == 1:
+        return each, reasons
+    return each * len(per_gpu), (
+        f"{reasons}; {each} per GPU x {len(per_gpu)} GPUs (workers go to the GPUs in turn, "
+        "so each gets what the fullest one holds)")
 
 
 def note_for_show(settings, model: ModelFolder | None, provider: str | None) -> dict[str, str]:
@@ -532,8 +642,11 @@ def note_for_show(settings, model: ModelFolder | None, provider: str | None) -> 
     elif provider == "cuda":
         text = "auto: one worker per GPU unless its memory holds more copies (decided at run start)"
     else:
-        entry = cached(model, provider)
-        if entry is None:
+        entry = cached(model, provider, batching=settings.batching,
+                       max_batch_size=settings.max_batch_size)
+        if entry is not None and "failed" in entry:
+            text = f"auto: {failed_text(entry)} (for {model.name}; cached in {cache_file()})"
+        elif entry is None:
             text = (f"auto: not calibrated yet for {model.name} on this machine "
                     "(the first run measures; or `helios config calibrate`)")
         else:

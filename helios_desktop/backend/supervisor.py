@@ -440,9 +440,15 @@ class HeliosOrchestrator:
                    **sizing.event_fields())
         log.info("run %d started: %s on %s, metrics on %s:%d", run_id, sizing.describe(),
                  self.spec.provider, server.host, server.port)
-        for wid in range(n_workers):
+        # A stop during the calibration ends the run here: no worker, no scan; the run
+        # stays unfinished, so the next one resumes it.
+        stopped_in_sizing = self.stop_requested
+        if stopped_in_sizing:
+            log.info("run %d stopped before its workers started", run_id)
+        for wid in range(0 if stopped_in_sizing else n_workers):
             self._spawn(wid)
-        scan = asyncio.create_task(self._scan(run_id) if self.rescan or not resumed
+        scan = asyncio.create_task(self._no_work(run_id) if stopped_in_sizing
+                                   else self._scan(run_id) if self.rescan or not resumed
                                    else self._no_scan(run_id))
         watchdog = asyncio.create_task(self._watchdog())
         ticker = asyncio.create_task(self._ticker(run_id))
@@ -507,6 +513,8 @@ class HeliosOrchestrator:
                 self._emit("calibrating", model=self.spec.model.name, budget_s=BUDGET_S)
             cancel = threading.Event()
             self._cancel_sizing = cancel
+            if self.stop_requested:  # asked for before there was an Event to set
+                cancel.set()
             loop = asyncio.get_running_loop()
             self.sizing = await loop.run_in_executor(
                 None, lambda: decide(self.settings, self.spec, cancel=cancel))
@@ -553,6 +561,11 @@ class HeliosOrchestrator:
                    excluded=scanner.stats.excluded, done=True)
         self._poke()
         return scanner.stats.excluded
+
+    async def _no_work(self, run_id: int) -> int:
+        """The scan of a run stopped before it began: the ledger stays as it was (a
+        resumed run keeps its count of excluded files)."""
+        return self.ledger.run_size(run_id)[1] or 0
 
     async def _no_scan(self, run_id: int) -> int:
         files, excluded = self.ledger.run_size(run_id)
