@@ -65,6 +65,24 @@ def test_gpu_workers_follow_free_memory():
     assert sizing.gpu_workers(0, 0, 1 * gib) == (1, "GPU memory unknown")
 
 
+def test_gpu_plan_gives_every_gpu_what_the_fullest_holds():
+    # round-robin assignment (worker i on GPU i % GPUs): GPU 0 fits 4, GPU 1 fits 1 -> 2
+    n, why = sizing.gpu_plan([(4, "a lot free"), (1, "little free")])
+    assert n == 2
+    assert "GPU 0: 4 (a lot free)" in why and "GPU 1: 1 (little free)" in why
+    assert "1 per GPU x 2 GPUs" in why
+    assert sizing.gpu_plan([(3, "x"), (3, "y"), (2, "z")])[0] == 6
+    assert sizing.gpu_plan([(2, "room for two")]) == (2, "GPU 0: 2 (room for two)")
+    assert sizing.gpu_plan([])[0] == 1
+
+
+def test_the_cache_key_holds_batching_and_batch_size():
+    folder = ModelFolder.read(TINY_MODEL)
+    keys = {sizing._key_id(sizing.calibration_key(folder, "cpu", b, m))
+            for b, m in (("auto", 8), ("static", 8), ("auto", 4))}
+    assert len(keys) == 3
+
+
 def test_configured_numbers_are_used_as_given(monkeypatch):
     settings = load_settings(overrides={"workers": 2, "intra_op_threads": 3})
     s = sizing.decide(settings, _spec())
@@ -219,7 +237,134 @@ def test_a_failing_calibration_falls_back_to_one_worker(auto, tmp_path, caplog):
         s = sizing.decide(settings, _spec(broken))
     assert (s.workers, s.intra_op_threads, s.source) == (1, None, "fallback")
     assert "calibration failed" in s.why and "calibration failed" in caplog.text
-    assert sizing.cached(ModelFolder.read(broken), "cpu") is None  # nothing cached
+    # the failure is cached: the next run starts at once with one worker, measuring nothing
+    entry = sizing.cached(ModelFolder.read(broken), "cpu")
+    assert entry["workers"] == 1 and entry["intra_op_threads"] is None
+    assert "no candidate could be measured" in entry["failed"]
+    assert not sizing.will_calibrate(settings, _spec(broken))
+    told = []
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="helios.sizing"):
+        again = sizing.decide(settings, _spec(broken), progress=told.append)
+    assert told == [] and "calibration of" not in caplog.text
+    assert (again.workers, again.intra_op_threads, again.source) == (1, None, "fallback")
+    assert again.why.startswith("calibration failed on ") and "helios config calibrate" in again.why
+    # config show says so
+    show = helios("config", "show", "--set", f"model_path={broken}", check=True).stdout
+    line = next(l for l in show.splitlines() if l.startswith("workers "))
+    assert "calibration failed on" in line and "one worker" in line
+    # helios config calibrate measures again (and fails again, saying why)
+    out = helios("config", "calibrate", "--model", broken, "--provider", "cpu")
+    assert out.returncode == 1 and "calibrating: 1 worker" in out.stderr
+    assert "calibration failed" in out.stderr and "Traceback" not in out.stderr
+    assert sizing.cached(ModelFolder.read(broken), "cpu")["at"] > entry["at"]
+
+
+def test_a_stopped_calibration_caches_nothing(auto):
+    import threading
+
+    cancel = threading.Event()
+    cancel.set()
+    folder = ModelFolder.read(TINY_MODEL)
+    with pytest.raises(sizing.CalibrationInterrupted):
+        sizing.calibrate(folder, "cpu", limits=LIMITS, cancel=cancel)
+    assert sizing.cached(folder, "cpu") is None
+
+
+def test_an_unwritable_cache_keeps_the_measured_result(auto, tmp_path, caplog):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder would be")
+    path = blocker / "calibration.json"
+    with caplog.at_level(logging.WARNING, logger="helios.sizing"):
+        entry = sizing.calibrate(ModelFolder.read(TINY_MODEL), "cpu", limits=LIMITS, path=path)
+    assert entry["workers"] >= 1 and len(entry["measured"]) == len(
+        sizing.candidates(sizing.cpu_cores()))
+    assert "cannot be written" in caplog.text and str(path) in caplog.text
+
+
+# -- the lock: another process calibrating -------------------------------------------------
+
+HOLDER = """
+import fcntl, json, sys, time
+from helios_desktop.backend import sizing
+from helios_desktop.engines.model_folder import ModelFolder
+path = sizing.Path(sys.argv[1])
+lock = open(path.with_name(path.name + ".lock"), "w")
+fcntl.flock(lock, fcntl.LOCK_EX)
+print("locked", flush=True)
+if sys.stdin.readline().strip() == "write":
+    key = sizing.calibration_key(ModelFolder.read(sys.argv[2]), "cpu")
+    sizing._write_cache(path, key, {"workers": 3, "intra_op_threads": 1, "at": time.time(),
+                                    "measured": [{"workers": 3, "intra_op_threads": 1,
+                                                  "files_per_second": 42.0}]})
+lock.close()
+print("released", flush=True)
+"""
+
+
+@pytest.fixture
+def holder():
+    """A second process holding the calibration lock until told."""
+    procs = []
+
+    def start(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        proc = subprocess.Popen([sys.executable, "-c", HOLDER, str(path), str(TINY_MODEL)],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=REPO)
+        procs.append(proc)
+        assert proc.stdout.readline().strip() == "locked"
+        return proc
+
+    yield start
+    for proc in procs:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(timeout=10)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="flock")
+def test_waiting_for_the_lock_honours_a_stop(auto, holder):
+    import threading
+
+    path = sizing.cache_file()
+    proc = holder(path)
+    cancel = threading.Event()
+    told = []
+
+    def progress(message):
+        told.append(message)
+        if "waiting for another calibration" in message:
+            cancel.set()  # the stop arrives while this one waits
+
+    with pytest.raises(sizing.CalibrationInterrupted, match="stopped"):
+        sizing.calibrate(ModelFolder.read(TINY_MODEL), "cpu", limits=LIMITS, cancel=cancel,
+                         progress=progress)
+    assert len(told) == 1 and proc.poll() is None  # it never measured; the holder still holds
+    assert sizing.cached(ModelFolder.read(TINY_MODEL), "cpu") is None
+    # out of budget while waiting: the same, nothing cached
+    with pytest.raises(sizing.CalibrationInterrupted, match="whole time allowed"):
+        sizing.calibrate(ModelFolder.read(TINY_MODEL), "cpu", limits=LIMITS, budget=0.3)
+    assert sizing.cached(ModelFolder.read(TINY_MODEL), "cpu") is None
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="flock")
+def test_an_entry_written_while_waiting_is_used_without_measuring(auto, holder):
+    path = sizing.cache_file()
+    proc = holder(path)
+    told = []
+
+    def progress(message):
+        told.append(message)
+        if "waiting for another calibration" in message:
+            proc.stdin.write("write\n")
+            proc.stdin.flush()
+
+    entry = sizing.calibrate(ModelFolder.read(TINY_MODEL), "cpu", limits=LIMITS,
+                             progress=progress)
+    assert (entry["workers"], entry["intra_op_threads"]) == (3, 1)
+    assert entry["measured"][0]["files_per_second"] == 42.0
+    assert told == ["calibrating: waiting for another calibration on this machine..."]
+    assert proc.stdout.readline().strip() == "released"
 
 
 def test_a_stop_during_calibration_ends_it(auto):
@@ -273,3 +418,43 @@ def test_analyze_with_workers_auto_starts_the_chosen_number_of_workers(auto, tmp
     lines = [json.loads(l)["message"] for l in log.splitlines() if '"run ' in l]
     assert any(f"{entry['workers']} worker" in l and "(calibrated: measured" in l for l in lines)
     assert any("(cached: measured" in l for l in lines)
+
+
+def test_a_stop_while_calibrating_starts_no_worker_and_leaves_the_run_resumable(auto, tmp_path):
+    import os
+
+    from helios_desktop.store.ledger import Ledger
+
+    folder = tmp_path / "f"
+    folder.mkdir()
+    for i in range(4):
+        (folder / f"note{i}.txt").write_text(f"Note {i}: the pump was serviced.\n")
+    db = tmp_path / "h.db"
+    proc = subprocess.Popen([sys.executable, "-m", "helios_desktop",
+                             *map(str, analyze_args(folder, db, TINY_MODEL, "--events", "jsonl",
+                                                    "--provider", "cpu"))],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, cwd=REPO)
+    lines = []
+    for line in proc.stdout:
+        lines.append(line)
+        if json.loads(line)["event"] == "calibrating":
+            proc.stdin.write("stop\n")
+            proc.stdin.flush()
+            break
+    out, err = proc.communicate(timeout=120)
+    events = events_of("".join(lines) + out)
+    names = [e["event"] for e in events]
+    assert proc.returncode == 130, err  # as any stopped run
+    assert "calibrating" in names and "run_finished" in names
+    assert not [e for e in events if e["event"] == "worker"]  # no worker process started
+    started = next(e for e in events if e["event"] == "run_started")
+    assert started["sizing"] == "fallback" and "stopped" in started["sizing_why"]
+    finished = next(e for e in events if e["event"] == "run_finished")
+    assert finished["status"] == "interrupted" and finished["error"] is None
+    assert sizing.cached(ModelFolder.read(TINY_MODEL), "cpu") is None  # a stop teaches nothing
+    ledger = Ledger(str(db))
+    try:
+        assert ledger.unfinished_run(os.fsencode(str(folder))) == started["run_id"]
+    finally:
+        ledger.close()
