@@ -6,8 +6,8 @@ A number in the configuration is used as given. ``auto``:
 - On the CPU, a short calibration runs the real engine on a few of Helios's own sample
   files with each candidate pair (workers x threads) that fits the cores (on 2 cores:
   1x2 and 2x1), measures files/s and keeps the fastest. The result is cached per model
-  folder identity, provider, CPU model, core count and onnxruntime-genai version in the
-  per-user cache folder, so it runs once per machine and model. It is bounded in time
+  folder identity, provider, CPU model, core count, onnxruntime-genai version, batching
+  and max_batch_size in the per-user cache folder, so it runs once per machine and model. It is bounded in time
   and never stops a run: when it fails, the old rule (one worker, the runtime's own
   thread count) is used and the log says why. A failure is cached too, so later runs
   start at once with one worker; ``helios config calibrate`` measures again.
