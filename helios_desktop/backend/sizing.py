@@ -152,21 +152,28 @@ def cache_file() -> Path:
     return cache_dir() / CACHE_NAME
 
 
+_warned: set[tuple[str, str]] = set()  # (cache, problem) already logged by this process
+
+
+def _warn_once(path: Path, problem: str) -> None:
+    if (str(path), problem) not in _warned:
+        _warned.add((str(path), problem))
+        log.warning("calibration cache %s %s: it will be measured again", path, problem)
+
+
 def _read_cache(path: Path) -> dict:
     """The cache's entries; a missing, unreadable, corrupt or older cache counts as empty
-    (logged: it is measured again and rewritten)."""
+    (logged once per process: it is measured again and rewritten)."""
     try:
         data = json.loads(path.read_text("utf-8"))
     except FileNotFoundError:
         return {}
     except (OSError, UnicodeDecodeError, ValueError) as exc:
-        log.warning("calibration cache %s cannot be read (%s): it will be measured again",
-                    path, exc.__class__.__name__)
+        _warn_once(path, f"cannot be read ({exc.__class__.__name__})")
         return {}
     if not isinstance(data, dict) or data.get("version") != CACHE_VERSION \
             or not isinstance(data.get("entries"), dict):
-        log.warning("calibration cache %s is of another version or shape: it will be measured "
-                    "again", path)
+        _warn_once(path, "is of another version or shape")
         return {}
     return data["entries"]
 
