@@ -110,6 +110,17 @@ SYSTEM_LIKE = {
                     "Start-Date: 2026-03-05  17:01:02\nCommandline: apt-get upgrade\n"
                     "Upgrade: curl:amd64 (7.88.1-10, 7.88.1-11)\nEnd-Date: 2026-03-05  17:01:30\n",
                     ["2026-02-01", "2026-03-05"]),
+    "passwd": ("root:x:0:0:root:/root:/bin/bash\nmarta:x:1000:1000:Marta Vogel:/home/marta:/bin/zsh\n"
+               "backup:x:34:34:backup:/var/backups:/usr/sbin/nologin\n"
+               "pumpd:x:998:998:greenhouse pump daemon:/var/lib/pumpd:/usr/sbin/nologin\n",
+               ["4 colon-separated records", "7 fields", "root, marta, backup"]),
+    "os-release": ('PRETTY_NAME="Greenhouse OS 3 (fern)"\nNAME="Greenhouse OS"\nVERSION_ID="3"\n'
+                   "ID=greenhouse\nHOME_URL=\"https://greenhouse.example/\"\n",
+                   ["PRETTY_NAME", "VERSION_ID"]),
+    "services": ("# Network ports of the greenhouse controllers\n#\n"
+                 "pumpctl\t7410/tcp\t\t# pump controller\nsensord\t7411/udp\n"
+                 "valvectl\t7412/tcp\t\t# valve controller, manual override\n",
+                 ["Network ports of the greenhouse controllers"]),
 }
 
 

@@ -14,6 +14,7 @@ from . import prose, structured
 from .prose import _cap
 from .keywords import choose_keywords, evidence_keywords
 from .quality import placeholder
+from ..scan.kinds import natural_language
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,15 @@ def _by_kind(name: str, ext: str, label: str, text: str, language: str) -> str:
     if label in ("Markdown document", "README", "text document"):
         if re.match(r"(From|To|Subject|Date):", text):
             return structured.email_summary(text)
+        data = "\n".join(line.split("#", 1)[0] for line in structured.data_lines(text))
+        if label == "text document" and not natural_language(data):
+            # /etc-style files without an extension: records, settings, or a commented list
+            summary = structured.table_summary(text)
+            if not summary and (structured.assignments_share(text) >= 0.6
+                                or text.lstrip().startswith("#")):
+                summary = structured.config_summary(text, "settings file")
+            if summary:
+                return summary
         return prose.prose_summary(text, "letter" if label == "text document" else "document")
     return ""
 

@@ -29,6 +29,39 @@ def _comment_purpose(text: str) -> str:
     return lead if lead and len(lead.split()) >= 3 else ""
 
 
+_SEPARATORS = {":": "colon", "\t": "tab", ";": "semicolon", "|": "pipe", ",": "comma"}
+
+
+def data_lines(text: str) -> list[str]:
+    """Non-empty lines that are not '#' comments, from the file's opening."""
+    return [line for line in text[:20000].splitlines()
+            if line.strip() and not line.lstrip().startswith("#")]
+
+
+def table_summary(text: str) -> str:
+    """A file of delimited records without a table extension (/etc/passwd, /etc/group):
+    rows, fields and the first field's values; '' when the lines are not such a table."""
+    lines = data_lines(text)
+    if len(lines) < 3:
+        return ""
+    for sep, word in _SEPARATORS.items():
+        counts = Counter(line.count(sep) for line in lines)
+        fields, rows = counts.most_common(1)[0]
+        if fields >= 2 and rows >= 0.8 * len(lines):
+            firsts = [line.split(sep, 1)[0].strip() for line in lines if line.count(sep) == fields]
+            return clean(f"Table of {len(lines)} {word}-separated records with {fields + 1} "
+                         f"fields each; first field: {join_names(f for f in firsts if f)}.", 240)
+    return ""
+
+
+def assignments_share(text: str) -> float:
+    """The share of the data lines that assign a value to a key (KEY=value, key: value)."""
+    lines = data_lines(text)
+    if not lines:
+        return 0.0
+    return sum(1 for line in lines if _ASSIGN.match(line)) / len(lines)
+
+
 def config_summary(text: str, label: str) -> str:
     purpose = _comment_purpose(text)
     sections = _INI_SECTION.findall(text[:20000])
