@@ -106,9 +106,8 @@ def cmd_analyze(args) -> int:
 
 def _analyze(args, events: EventWriter | None) -> int:
     from .engines.base import EngineError
-    from .engines.devices import ProviderError, resolve_provider
-    from .engines.catalog import resolve_model_fields
-    from .engines.model_folder import resolve_model_folder
+    from .engines.devices import ProviderError
+    from .engines.registry import choose_engine
     from .store.ledger import Ledger, LedgerError
     from .backend.messages import EngineSpec
     from .analysis.schema import SchemaError, load_schema
@@ -123,12 +122,7 @@ def _analyze(args, events: EventWriter | None) -> int:
     settings = _settings(args)
     try:
         schema = load_schema(settings.schema)
-        endpoints = _endpoints_spec(settings, folder)
-        if endpoints is not None:
-            model, provider = None, "server"
-        else:
-            model = resolve_model_folder(settings.model_path)
-            provider = resolve_provider(settings.provider)
+        choice = choose_engine(settings, schema=schema)
     except (SchemaError, EngineError, ProviderError) as exc:
         raise CliError(str(exc)) from None
     db_lock = _lock(_database(settings), "analysis")
@@ -159,17 +153,21 @@ def _analyze(args, events: EventWriter | None) -> int:
             return EXIT_OK
         log.info("retrying %d failed files of run %d", reopened, run_id)
         print(f"retrying the {reopened} failed files of run {run_id}", file=sys.stderr)
-    spec = EngineSpec(model=model, provider=provider, requested_provider=settings.provider,
+    spec = EngineSpec(model=choice.model, provider=choice.provider,
+                      requested_provider=settings.provider,
                       batching=settings.batching, schema=schema.schema, root=str(folder),
                       max_batch_size=settings.max_batch_size,
                       max_input_tokens=settings.max_input_tokens,
                       max_output_tokens=settings.max_output_tokens,
                       max_file_size=settings.max_file_size, test_hooks=_test_hooks(),
-                      engine=settings.engine, endpoints=endpoints,
-                      model_fields=resolve_model_fields(settings.model_fields, model))
+                      engine=choice.engine, endpoints=choice.endpoints,
+                      model_fields=choice.model_fields)
     log.info("the model decides %s (model_fields %s)",
              "every field" if spec.model_fields is None else
              ", ".join(sorted(spec.model_fields)) or "no field", settings.model_fields)
+    if spec.engine == "evidence":
+        log.info("model_fields resolves to no field for %s: the model is not loaded, the "
+                 "files' evidence decides every field", spec.model.name)
     if spec.endpoints is not None:
         log.info("files are sent to %s (model %s)", spec.endpoints.label, settings.api_model)
         if events is None:
@@ -207,21 +205,6 @@ def _analyze(args, events: EventWriter | None) -> int:
         sys.stderr.write("\n")
     _print_summary(summary, sys.stderr if events else sys.stdout, _database(settings))
     return EXIT_INTERRUPTED if summary.status == "interrupted" else EXIT_OK
-
-
-def _endpoints_spec(settings: Settings, folder: Path):
-    from .engines.openai import EndpointsSpec, check_endpoint_url
-
-    if settings.engine != "openai":
-        return None
-    if settings.api_key_env and not os.environ.get(settings.api_key_env):
-        raise CliError(f"api_key_env names {settings.api_key_env}, but that environment variable "
-                       "is not set")
-    return EndpointsSpec(
-        urls=tuple(check_endpoint_url(u, settings.allow_insecure_remote) for u in settings.endpoints),
-        api_model=settings.api_model, api_key_env=settings.api_key_env,
-        max_concurrency=settings.max_concurrency, request_timeout=settings.request_timeout,
-        down_timeout=settings.endpoint_down_timeout)
 
 
 def _test_hooks() -> dict:

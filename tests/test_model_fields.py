@@ -73,3 +73,32 @@ def test_model_fields_reach_the_onnx_engine(tmp_path, tiny_model, setting, who):
             assert quality["summary"]["verdict"] != "not_asked"
             assert quality["gate"] in ("pass", "fail")
             assert {k for k, v in d.items() if v == "model"} <= {"summary"}
+
+
+def test_a_model_asked_nothing_is_not_loaded(tmp_path):
+    """Issue 22 step 5: where model_fields resolves to no field (a folder whose marker says
+    so, under ``auto``), the run decides from the evidence without loading an engine. The
+    folder here holds no weights at all: loading it would fail the run."""
+    model = folder(tmp_path, "asked-nothing", {"name": "asked-nothing", "model_fields": []})
+    folder_in = tmp_path / "in"
+    folder_in.mkdir()
+    (folder_in / "a.py").write_text("def add(a, b):\n    return a + b\n")
+    (folder_in / "notes.txt").write_text("Ideas for the garden: tomatoes, carrots and a compost bin.\n")
+    db = tmp_path / "h.db"
+    result = helios(*analyze_args(folder_in, db, model.path))
+    assert result.returncode == 0, result.stderr
+    assert "2 done, 0 failed" in result.stdout, result.stdout
+    conn = sqlite3.connect(db)
+    rows = conn.execute("SELECT f.status, r.decided_by, r.quality, r.summary FROM files f "
+                        "JOIN analysis_results r ON r.file_id = f.id").fetchall()
+    tokens = conn.execute("SELECT SUM(prompt_tokens), SUM(generated_tokens), COUNT(*) "
+                          "FROM performance_metrics").fetchone()
+    model_name = conn.execute("SELECT model FROM runs").fetchone()[0]
+    conn.close()
+    assert model_name == "asked-nothing"
+    assert tokens[2] >= 1 and tokens[0] == 0 and tokens[1] == 0, tokens
+    assert len(rows) == 2
+    for status, decided, quality, summary in rows:
+        assert status == "done" and summary
+        assert set(json.loads(decided).values()) == {"evidence"}
+        assert json.loads(quality)["gate"] == "not_asked"

@@ -9,7 +9,8 @@ import pytest
 
 from helios_desktop.analysis.schema import load_schema
 from helios_desktop.backend.messages import EngineSpec
-from helios_desktop.backend.worker import build_engine, pin_gpu
+from helios_desktop.backend.worker import pin_gpu
+from helios_desktop.engines.registry import build_engine
 from helios_desktop.engines.base import EngineError
 from helios_desktop.engines.model_folder import ModelFolder
 from helios_desktop.engines.onnx import ONNXInferenceEngine

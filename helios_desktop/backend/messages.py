@@ -7,10 +7,9 @@ worker reads them itself, so no large text is pickled.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from ..engines.model_folder import ModelFolder
-from ..engines.openai import EndpointsSpec
+from ..engines.spec import EndpointsSpec, EngineSpec  # noqa: F401  (sent at spawn; defined with the engines)
 from ..records import AnalysisResult, FileTask
 
 VERSION = 1
@@ -94,39 +93,3 @@ class EndpointReport:
     worker: int
     endpoints: list[dict]
     v: int = VERSION
-
-
-@dataclass(slots=True)
-class EngineSpec:
-    """What a worker needs to build its engine (picklable, sent at spawn).
-
-    ``engine`` onnx: ``model`` is the folder. ``engine`` openai: ``model`` is None and
-    ``endpoints`` says which servers to use.
-    """
-
-    model: ModelFolder | None
-    provider: str            # resolved: cuda or cpu
-    schema: dict
-    max_batch_size: int
-    max_input_tokens: int
-    max_output_tokens: int
-    max_file_size: int
-    requested_provider: str = "auto"   # auto may fall back to the CPU if CUDA fails to load
-    batching: str = "auto"             # auto | static | continuous (see engines/onnx.py)
-    root: str = ""                     # the analyzed folder (prompts name files relative to it)
-    gpu: int | None = None
-    intra_op_threads: int | None = None   # None: ONNX Runtime's own choice
-    test_hooks: dict = field(default_factory=dict)
-    engine: str = "onnx"
-    endpoints: EndpointsSpec | None = None
-    model_fields: frozenset[str] | None = None  # what the model may decide (None: every field)
-
-    @property
-    def model_name(self) -> str:
-        if self.endpoints is not None:
-            return self.endpoints.api_model
-        return self.model.name
-
-    @property
-    def demonstration(self) -> bool:
-        return bool(self.model and self.model.demonstration)

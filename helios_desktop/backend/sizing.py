@@ -316,19 +316,21 @@ def _calibration_child(conn, model_path: str, provider: str, threads: int, paths
 
     die_with_parent()
     try:
-        from ..analysis.schema import AnalysisSchema, load_schema
-        from ..engines.onnx import ONNXInferenceEngine
+        from ..analysis.schema import load_schema
+        from ..engines.model_folder import ModelFolder
+        from ..engines.registry import build_engine
+        from ..engines.spec import EngineSpec
         from ..records import FileTask
         from ..scan.reader import read_document
 
-        engine = ONNXInferenceEngine(model_path, AnalysisSchema(load_schema(None).schema),
-                                     provider=provider, intra_op_threads=threads,
-                                     batching=limits["batching"],
-                                     max_batch_size=limits["max_batch_size"],
-                                     max_input_tokens=limits["max_input_tokens"],
-                                     max_output_tokens=limits["max_output_tokens"],
-                                     model_fields=None if limits.get("model_fields") is None
-                                     else frozenset(limits["model_fields"]))
+        fields = limits.get("model_fields")
+        engine = build_engine(EngineSpec(
+            model=ModelFolder.read(model_path), provider=provider, requested_provider=provider,
+            schema=load_schema(None).schema, intra_op_threads=threads,
+            batching=limits["batching"], max_batch_size=limits["max_batch_size"],
+            max_input_tokens=limits["max_input_tokens"],
+            max_output_tokens=limits["max_output_tokens"], max_file_size=limits["max_file_size"],
+            model_fields=None if fields is None else frozenset(fields)))
         docs = []
         for path in paths:
             st = os.stat(path)
@@ -538,10 +540,12 @@ def decide(settings, spec, *, calibrate_now: bool = True, cancel: threading.Even
     workers, threads = settings.workers, settings.intra_op_threads
     threads = None if threads == "auto" else threads
     src = settings.sources
-    if spec.engine == "openai" or spec.model is None:
+    if not spec.loads_model:
         n = 1 if workers == "auto" else workers
+        why = ("model servers do the computing" if spec.engine == "openai"
+               else "no model is loaded: the evidence decides every field")
         return Sizing(n, None, "configured" if workers != "auto" else "rule",
-                      f"workers {workers} ({src['workers']}); model servers do the computing")
+                      f"workers {workers} ({src['workers']}); {why}")
     if spec.provider == "cuda":
         return _decide_cuda(workers, threads, spec, src)
     cores = cpu_cores()
@@ -586,7 +590,7 @@ def decide(settings, spec, *, calibrate_now: bool = True, cancel: threading.Even
 def will_calibrate(settings, spec) -> bool:
     """Whether ``decide`` will measure (nothing cached yet for this model on this machine;
     a cached failure counts: it is not measured again until ``helios config calibrate``)."""
-    if spec.engine == "openai" or spec.model is None or spec.provider == "cuda":
+    if not spec.loads_model or spec.provider == "cuda":
         return False
     if settings.workers != "auto":
         return False

@@ -19,6 +19,7 @@ from multiprocessing.connection import Connection
 
 from ..scan.reader import Skip, read_document
 from ..engines.base import EngineUnavailable
+from ..engines.registry import build_engine
 from .messages import (Batch, BatchDone, BatchResized, EndpointReport, EngineSpec, Heartbeat,
                        Shutdown, WorkerFailed, WorkerState)
 from ..records import AnalysisResult, FileTask, Reason, Status
@@ -94,29 +95,6 @@ def hold_gil(seconds: float) -> None:
             pass
     finally:
         sys.setswitchinterval(interval)
-
-
-def build_engine(spec: EngineSpec, on_resized, on_report=None):
-    from ..analysis.schema import AnalysisSchema
-
-    if spec.engine == "openai":
-        from ..engines.openai import OpenAIEngine
-
-        return OpenAIEngine(spec.endpoints, AnalysisSchema(spec.schema),
-                            max_input_tokens=spec.max_input_tokens,
-                            max_output_tokens=spec.max_output_tokens, on_report=on_report,
-                            model_fields=spec.model_fields)
-    from ..engines.onnx import ONNXInferenceEngine
-
-    return ONNXInferenceEngine(spec.model, AnalysisSchema(spec.schema), provider=spec.provider,
-                               requested_provider=spec.requested_provider,
-                               batching=spec.batching,
-                               max_batch_size=spec.max_batch_size,
-                               max_input_tokens=spec.max_input_tokens,
-                               max_output_tokens=spec.max_output_tokens,
-                               model_fields=spec.model_fields,
-                               intra_op_threads=spec.intra_op_threads,
-                               on_batch_resized=on_resized)
 
 
 def die_with_parent() -> None:

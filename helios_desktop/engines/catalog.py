@@ -73,7 +73,8 @@ def verify_model(folder: Path, provider: str = "auto") -> dict:
     from ..analysis.schema import load_schema
     from ..scan.kinds import detect_kind
     from .base import EngineError
-    from .onnx import ONNXInferenceEngine
+    from .registry import build_engine
+    from .spec import EngineSpec
 
     try:
         model = ModelFolder.read(folder)
@@ -82,8 +83,11 @@ def verify_model(folder: Path, provider: str = "auto") -> dict:
         if missing:
             raise ModelError(f"{folder} lacks {', '.join(missing)}: not a complete model folder")
         started = time.perf_counter()
-        engine = ONNXInferenceEngine(model, load_schema(None), provider=provider, max_batch_size=1,
-                                     max_output_tokens=1024)
+        engine = build_engine(EngineSpec(model=model, provider=provider,
+                                         requested_provider=provider,
+                                         schema=load_schema(None).schema, max_batch_size=1,
+                                         max_input_tokens=512, max_output_tokens=1024,
+                                         max_file_size=0))
         loaded = time.perf_counter() - started
         text = "Meeting notes: the team agreed to ship the release on Friday.\n"
         kind = detect_kind(b"notes.txt", text)

@@ -51,6 +51,7 @@ from ..analysis.schema import AnalysisSchema
 from ..config import check_endpoint_url, endpoint_label  # noqa: F401  (re-exported)
 from ..records import AnalysisResult, Document, Reason, Status
 from .base import EngineError, EngineUnavailable, Generation
+from .spec import EndpointsSpec  # noqa: F401  (re-exported)
 
 log = logging.getLogger("helios.endpoints")
 
@@ -90,23 +91,6 @@ _TOO_LONG = re.compile(rb"context_length_exceeded|exceed[^\n]{0,40}context|conte
 _CONTEXT_SIZE = re.compile(rb"(?:maximum context length is|context window of|n_ctx[=: ]+)\s*(\d+)", re.I)
 _PROMPT_SIZE = re.compile(rb"(\d+) in the messages|(\d+) in your prompt|Requested tokens \((\d+)\)|"
                           rb"n_prompt_tokens\W+(\d+)", re.I)
-
-
-@dataclass(frozen=True)
-class EndpointsSpec:
-    """What a worker needs to reach the servers (picklable; holds no key)."""
-
-    urls: tuple[str, ...]
-    api_model: str
-    api_key_env: str | None = None
-    max_concurrency: int = 4
-    request_timeout: float = 120.0
-    down_timeout: float = 60.0
-    max_attempts: int = 4          # charged failures before a file fails as engine_error
-
-    @property
-    def label(self) -> str:
-        return ", ".join(endpoint_label(u) for u in self.urls)
 
 
 class _Endpoint:

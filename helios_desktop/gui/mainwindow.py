@@ -203,16 +203,10 @@ class MainWindow(QMainWindow):
     def endpoint_target(self) -> str | None:
         """Where files go when the settings name a model server (issue 12's `engine:
         openai`, `endpoints`, `api_model`); None for the local model."""
-        values = self.settings.values
-        if values.get("engine") not in ("openai", "endpoint", "endpoints"):
-            return None
-        endpoints = values.get("endpoints") or []
-        if isinstance(endpoints, str):
-            endpoints = [endpoints]
-        if not endpoints:
-            return None
-        model = values.get("api_model")
-        return ", ".join(map(str, endpoints)) + (f" (model {model})" if model else "")
+        from ..engines.registry import OPENAI, choose_engine
+
+        choice = choose_engine(self.settings, resolve=False)
+        return choice.target if choice.engine == OPENAI else None
 
     def engine_ready(self) -> tuple[bool, str]:
         """Can a run start, and if not, why (one sentence a person can act on)."""
