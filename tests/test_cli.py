@@ -84,6 +84,17 @@ def test_events_are_versioned_json_lines(tmp_path, tiny_model):
     assert finished["counts"]["skipped"] == 1
     started = next(e for e in events if e["event"] == "run_started")
     assert started["provider"] == "cpu" and started["folder"] == str(folder)
+    # the window's one telemetry channel: typed totals about once a second, and at the end
+    telemetry = [e for e in events if e["event"] == "telemetry"]
+    assert telemetry, names
+    for t in telemetry:
+        assert set(t) == {"v", "event", "ts", "processed", "generated_tokens", "prompt_tokens",
+                          "queue_depth", "gpus"}
+        assert all(isinstance(t[k], float) for k in
+                   ("processed", "generated_tokens", "prompt_tokens", "queue_depth"))
+        assert isinstance(t["gpus"], dict)
+    assert telemetry[-1]["processed"] == 13.0 and telemetry[-1]["queue_depth"] == 0.0
+    assert telemetry[-1]["prompt_tokens"] > 0
 
 
 def _backend(folder, db, model):

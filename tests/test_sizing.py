@@ -288,7 +288,7 @@ HOLDER = """
 import fcntl, json, sys, time
 from helios_desktop.backend import sizing
 from helios_desktop.engines.model_folder import ModelFolder
-path = sizing.Path(sys.argv[1])
+path = __import__("pathlib").Path(sys.argv[1])
 lock = open(path.with_name(path.name + ".lock"), "w")
 fcntl.flock(lock, fcntl.LOCK_EX)
 print("locked", flush=True)

@@ -6,7 +6,6 @@ import traceback
 
 from ..store.export import export
 from ..store.ledger import open_readonly
-from ..store.reader import LedgerReader
 from .qt import QObject, QThread, pyqtSignal, pyqtSlot
 
 
@@ -37,16 +36,9 @@ class ExportWorker(QObject):
     @pyqtSlot()
     def run(self) -> None:
         try:
-            only = None
-            if self.query is not None:
-                reader = LedgerReader(self.db)
-                try:
-                    only = set(reader.paths(self.query))
-                finally:
-                    reader.close()
             conn = open_readonly(self.db)
             try:
-                rows = export(conn, self.fmt, self.out, self.run_id, only=only)
+                rows = export(conn, self.fmt, self.out, self.run_id, query=self.query)
             finally:
                 conn.close()
             self.done.emit(self.out, rows)

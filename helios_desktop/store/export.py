@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
 
-from .ledger import iter_rows
+from .rows import iter_rows
 from ..records import display_path
 
 COLUMNS = ["run_id", "path", "status", "reason", "message", "size", "summary", "category",
@@ -84,18 +84,15 @@ def write_jsonl(rows: Iterator[dict], out: TextIO) -> int:
 
 
 def export(conn: sqlite3.Connection, fmt: str, out_path: str | os.PathLike | None,
-           run_id: int | None = None, stdout: TextIO | None = None,
-           only: set[bytes] | None = None) -> int:
+           run_id: int | None = None, stdout: TextIO | None = None, query=None) -> int:
     """Write the run (default: the latest) to ``out_path`` (or ``stdout``); returns rows
-    written. ``only``: just these paths (the rows a filtered view shows)."""
+    written. ``query``: a ``reader.ResultQuery``, just the rows it selects (a filtered view)."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
     if run_id is not None and conn.execute("SELECT 1 FROM runs WHERE id=?", (run_id,)).fetchone() is None:
         raise ValueError(f"run {run_id} is not in this database")
     writer = write_csv if fmt == "csv" else write_jsonl
-    rows = iter_rows(conn, run_id)
-    if only is not None:
-        rows = (row for row in rows if row["path"] in only)
+    rows = iter_rows(conn, run_id, query)
     if out_path is None:
         return writer(rows, stdout)
     out_path = Path(out_path)

@@ -1,4 +1,6 @@
-"""The SQLite ledger: the run's source of truth.
+"""The ledger's one writer: runs, files and results as a run goes.
+
+The SQLite ledger is the run's source of truth.
 
 Every file found is one row in ``files``; it moves pending -> leased -> done,
 failed or skipped. One connection writes (the supervisor's), in batched
@@ -8,155 +10,24 @@ keeps ``PRAGMA integrity_check`` ok when the writer is killed at any point.
 
 from __future__ import annotations
 
-import errno
 import json
 import os
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 
 from ..records import AnalysisResult, FileTask, Reason, ScanChunk, Status
-
-SCHEMA_VERSION = 4
-
-# The search index: one row per result (rowid = files.id), the path relative to the
-# run's folder. Kept by this writer in the same transactions as the results.
-_FTS_ROW = """SELECT f.id,
-       CASE WHEN substr(f.path, 1, length(r.folder)) = r.folder
-            THEN CAST(substr(f.path, length(r.folder) + 2) AS TEXT) ELSE CAST(f.path AS TEXT) END,
-       coalesce(a.summary, ''), coalesce(a.keywords, ''), coalesce(a.category, '')
-FROM files f JOIN runs r ON r.id = f.run_id JOIN analysis_results a ON a.file_id = f.id"""
-_FTS_INSERT = "INSERT INTO results_fts (rowid, path, summary, keywords, category) "
-
-_MIGRATIONS: dict[int, str] = {
-    1: """
-    CREATE TABLE runs (
-        id INTEGER PRIMARY KEY,
-        folder BLOB NOT NULL,
-        started_at REAL NOT NULL,
-        finished_at REAL,
-        status TEXT NOT NULL DEFAULT 'running',
-        model TEXT,
-        provider TEXT,
-        settings TEXT,
-        excluded INTEGER NOT NULL DEFAULT 0
-    );
-    CREATE TABLE files (
-        id INTEGER PRIMARY KEY,
-        run_id INTEGER NOT NULL REFERENCES runs(id),
-        path BLOB NOT NULL,
-        size INTEGER NOT NULL,
-        mtime_ns INTEGER NOT NULL,
-        status TEXT NOT NULL,
-        attempts INTEGER NOT NULL DEFAULT 0,
-        worker INTEGER,
-        reason TEXT,
-        message TEXT,
-        prompt_tokens INTEGER,
-        generated_tokens INTEGER,
-        inference_seconds REAL,
-        updated_at REAL NOT NULL,
-        UNIQUE (run_id, path)
-    );
-    CREATE INDEX files_status ON files (run_id, status);
-    CREATE TABLE analysis_results (
-        file_id INTEGER PRIMARY KEY REFERENCES files(id) ON DELETE CASCADE,
-        result TEXT,
-        raw_output TEXT,
-        summary TEXT,
-        category TEXT,
-        language TEXT,
-        keywords TEXT,
-        contains_personal_data INTEGER,
-        decided_by TEXT
-    );
-    CREATE TABLE performance_metrics (
-        id INTEGER PRIMARY KEY,
-        run_id INTEGER NOT NULL REFERENCES runs(id),
-        at REAL NOT NULL,
-        scope TEXT NOT NULL,
-        batch_size INTEGER,
-        files INTEGER,
-        seconds REAL,
-        prompt_tokens INTEGER,
-        generated_tokens INTEGER
-    );
-    """,
-    2: """
-    ALTER TABLE runs ADD COLUMN reused INTEGER NOT NULL DEFAULT 0;
-    """,
-    3: f"""
-    ALTER TABLE analysis_results ADD COLUMN evidence TEXT;
-    CREATE VIRTUAL TABLE results_fts USING fts5(path, summary, keywords, category,
-        tokenize = 'unicode61 remove_diacritics 2');
-    {_FTS_INSERT} {_FTS_ROW};
-    """,
-    # The quality gate's verdicts per result (JSON); NULL for results stored before it.
-    4: """
-    ALTER TABLE analysis_results ADD COLUMN quality TEXT;
-    """,
-}
+from .connection import DiskFull, LedgerError, Transaction, _connect, open_readonly  # noqa: F401
+from .rows import iter_rows  # noqa: F401  (the export's rows; kept importable from here)
+from .schema import (_FTS_INSERT, _FTS_ROW, _MIGRATIONS, SCHEMA_VERSION, SchemaProblem,  # noqa: F401
+                     migrate, relative_path)
 
 # Run statuses: running, completed, interrupted (resumable), superseded (set aside by a
 # fresh run, never resumed).
 UNFINISHED = "('running', 'interrupted')"
 
 FINAL = (Status.DONE, Status.FAILED, Status.SKIPPED)
-
-
-class LedgerError(RuntimeError):
-    """The database cannot be used; the message names the file."""
-
-
-class DiskFull(LedgerError):
-    """A write failed because the disk (or the database's size limit) is full. Nothing
-    written before is lost: the run can resume once there is space."""
-
-    def __init__(self, path: Path):
-        super().__init__(f"the disk holding {path} is full: free space and run again to resume")
-        self.path = path
-
-
-def _is_full(exc: BaseException) -> bool:
-    return isinstance(exc, sqlite3.Error) and (
-        getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
-        or "database or disk is full" in str(exc))
-
-
-def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
-    try:
-        if readonly:
-            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
-        else:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(path, timeout=10, isolation_level=None)
-        conn.execute("PRAGMA busy_timeout = 10000")
-        if not readonly:
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = NORMAL")
-            conn.execute("PRAGMA foreign_keys = ON")
-        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        return conn
-    except (sqlite3.Error, OSError) as exc:
-        if _is_full(exc) or getattr(exc, "errno", None) == errno.ENOSPC:
-            raise DiskFull(path) from None
-        raise LedgerError(f"database {path} cannot be opened: {exc}") from None
-
-
-def open_readonly(path: str | os.PathLike) -> sqlite3.Connection:
-    """A read-only connection for viewers and export."""
-    path = Path(path)
-    if not path.exists():
-        raise LedgerError(f"database {path} does not exist")
-    conn = _connect(path, readonly=True)
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
-    if version == 0:
-        raise LedgerError(f"{path} is not a Helios database (no schema)")
-    if version > SCHEMA_VERSION:
-        raise LedgerError(f"database {path} has schema {version}, newer than this Helios "
-                          f"({SCHEMA_VERSION}); upgrade Helios")
-    return conn
 
 
 class Ledger:
@@ -172,25 +43,14 @@ class Ledger:
 
     def _migrate(self) -> None:
         try:
-            version = self.conn.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise LedgerError(f"database {self.path} has schema {version}, newer than this "
-                                  f"Helios ({SCHEMA_VERSION}); upgrade Helios")
-            if version == 0 and self.conn.execute(
-                    "SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'").fetchone()[0]:
-                raise LedgerError(f"{self.path} is an SQLite file but not a Helios database; "
-                                  "choose another --db")
-            for target in range(version + 1, SCHEMA_VERSION + 1):
-                with self.transaction():
-                    for statement in _MIGRATIONS[target].split(";"):
-                        if statement.strip():
-                            self.conn.execute(statement)
-                    self.conn.execute(f"PRAGMA user_version = {target}")
+            migrate(self.conn, self.path, self.transaction)
+        except SchemaProblem as exc:
+            raise LedgerError(str(exc)) from None
         except sqlite3.DatabaseError as exc:
             raise LedgerError(f"database {self.path} cannot be used: {exc}") from None
 
     def transaction(self):
-        return _Transaction(self.conn, self.path)
+        return Transaction(self.conn, self.path)
 
     # -- runs ----------------------------------------------------------------------------
 
@@ -375,9 +235,8 @@ class Ledger:
                     json.dumps(r.quality) if r.quality else None))
                 if folder is None:
                     folder = self._folder_of(file_id)
-                rel = r.path[len(folder):] if r.path.startswith(folder) else r.path
                 row = result_rows[-1]
-                search_rows.append((file_id, rel.decode("utf-8", "replace"), row[3] or "",
+                search_rows.append((file_id, relative_path(r.path, folder), row[3] or "",
                                     row[6] or "", row[4] or ""))
             else:
                 drop.append((file_id,))
@@ -430,61 +289,3 @@ class Ledger:
 
 def _str(value) -> str | None:
     return value if isinstance(value, str) else (None if value is None else str(value))
-
-
-class _Transaction:
-    """BEGIN IMMEDIATE ... COMMIT; a full disk comes out as ``DiskFull``, whichever
-    statement met it (SQLite has rolled back or we do)."""
-
-    def __init__(self, conn: sqlite3.Connection, path: Path):
-        self.conn = conn
-        self.path = path
-
-    def __enter__(self):
-        try:
-            self.conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as exc:
-            if _is_full(exc):
-                raise DiskFull(self.path) from exc
-            raise
-        return self.conn
-
-    def __exit__(self, exc_type, exc, tb):
-        if exc_type is None:
-            try:
-                self.conn.execute("COMMIT")
-                return False
-            except sqlite3.Error as commit_error:
-                exc = commit_error
-        if self.conn.in_transaction:
-            try:
-                self.conn.execute("ROLLBACK")
-            except sqlite3.Error:
-                pass  # SQLite rolled back on its own
-        if _is_full(exc):
-            raise DiskFull(self.path) from exc
-        if exc_type is None:
-            raise exc
-        return False
-
-
-def iter_rows(conn: sqlite3.Connection, run_id: int | None = None) -> Iterator[dict]:
-    """Every file row of a run (the latest when ``run_id`` is None) with its result."""
-    if run_id is None:
-        row = conn.execute("SELECT max(id) FROM runs").fetchone()
-        run_id = row[0]
-        if run_id is None:
-            return
-    cur = conn.execute(
-        """SELECT f.run_id, f.path, f.size, f.status, f.reason, f.message, f.attempts,
-                  f.prompt_tokens, f.generated_tokens, f.inference_seconds,
-                  a.summary, a.category, a.language, a.keywords, a.contains_personal_data,
-                  a.result, a.raw_output, a.decided_by, a.evidence, a.quality
-           FROM files f LEFT JOIN analysis_results a ON a.file_id = f.id
-           WHERE f.run_id = ? ORDER BY f.id""", (run_id,))
-    names = [d[0] for d in cur.description]
-    for values in cur:
-        row = dict(zip(names, values))
-        row["path"] = bytes(row["path"])
-        yield row
-

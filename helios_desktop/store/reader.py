@@ -71,6 +71,13 @@ class LedgerReader:
         self.path = Path(path)
         self._conn: sqlite3.Connection | None = None
 
+    @classmethod
+    def on(cls, conn: sqlite3.Connection) -> LedgerReader:
+        """A reader over a connection already open (its owner closes it)."""
+        reader = cls.__new__(cls)
+        reader.path, reader._conn = None, conn
+        return reader
+
     # -- connection ----------------------------------------------------------------------
 
     @property

@@ -20,6 +20,18 @@ class UpkeepError(RuntimeError):
     """An upkeep command failed; the message names the database."""
 
 
+def open_upkeep(path: Path) -> sqlite3.Connection:
+    """A writing connection of upkeep's own, on a database the ``Ledger`` has brought up to
+    date: upkeep never writes through the ledger's connection (its transactions and its
+    state are the run's). The caller holds the database's lock and closes it."""
+    from .ledger import Ledger
+
+    Ledger(path).close()  # migrated, or LedgerError naming the file
+    from .connection import _connect
+
+    return _connect(Path(path), readonly=False)
+
+
 @dataclass
 class RunRow:
     id: int

@@ -1,0 +1,128 @@
+"""The ledger's schema: its migrations in order, and the step that brings a database up to date."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+
+# The search index: one row per result (rowid = files.id), the path relative to the
+# run's folder. Kept by this writer in the same transactions as the results.
+_FTS_ROW = """SELECT f.id,
+       helios_relative_path(f.path, r.folder),
+       coalesce(a.summary, ''), coalesce(a.keywords, ''), coalesce(a.category, '')
+FROM files f JOIN runs r ON r.id = f.run_id JOIN analysis_results a ON a.file_id = f.id"""
+_FTS_INSERT = "INSERT INTO results_fts (rowid, path, summary, keywords, category) "
+
+# One entry per schema version, in order: version N is MIGRATIONS[N - 1]. A new column
+# or table is one more entry at the end (SCHEMA_VERSION follows).
+MIGRATIONS: tuple[str, ...] = (
+    # 1
+    """
+    CREATE TABLE runs (
+        id INTEGER PRIMARY KEY,
+        folder BLOB NOT NULL,
+        started_at REAL NOT NULL,
+        finished_at REAL,
+        status TEXT NOT NULL DEFAULT 'running',
+        model TEXT,
+        provider TEXT,
+        settings TEXT,
+        excluded INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE files (
+        id INTEGER PRIMARY KEY,
+        run_id INTEGER NOT NULL REFERENCES runs(id),
+        path BLOB NOT NULL,
+        size INTEGER NOT NULL,
+        mtime_ns INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        worker INTEGER,
+        reason TEXT,
+        message TEXT,
+        prompt_tokens INTEGER,
+        generated_tokens INTEGER,
+        inference_seconds REAL,
+        updated_at REAL NOT NULL,
+        UNIQUE (run_id, path)
+    );
+    CREATE INDEX files_status ON files (run_id, status);
+    CREATE TABLE analysis_results (
+        file_id INTEGER PRIMARY KEY REFERENCES files(id) ON DELETE CASCADE,
+        result TEXT,
+        raw_output TEXT,
+        summary TEXT,
+        category TEXT,
+        language TEXT,
+        keywords TEXT,
+        contains_personal_data INTEGER,
+        decided_by TEXT
+    );
+    CREATE TABLE performance_metrics (
+        id INTEGER PRIMARY KEY,
+        run_id INTEGER NOT NULL REFERENCES runs(id),
+        at REAL NOT NULL,
+        scope TEXT NOT NULL,
+        batch_size INTEGER,
+        files INTEGER,
+        seconds REAL,
+        prompt_tokens INTEGER,
+        generated_tokens INTEGER
+    );
+    """,
+    # 2
+    """
+    ALTER TABLE runs ADD COLUMN reused INTEGER NOT NULL DEFAULT 0;
+    """,
+    # 3
+    f"""
+    ALTER TABLE analysis_results ADD COLUMN evidence TEXT;
+    CREATE VIRTUAL TABLE results_fts USING fts5(path, summary, keywords, category,
+        tokenize = 'unicode61 remove_diacritics 2');
+    {_FTS_INSERT} {_FTS_ROW};
+    """,
+    # The quality gate's verdicts per result (JSON); NULL for results stored before it.
+    # 4
+    """
+    ALTER TABLE analysis_results ADD COLUMN quality TEXT;
+    """,
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+_MIGRATIONS = {version: sql for version, sql in enumerate(MIGRATIONS, start=1)}
+
+
+def relative_path(path: bytes, folder: bytes) -> str:
+    """The path as the search index holds it: relative to the run's folder (no leading
+    separator), else whole. The one place it is computed: the writer calls it, and the
+    migration that built the index calls it through SQLite (``helios_relative_path``)."""
+    path, folder = bytes(path), bytes(folder)
+    if path[:len(folder)] == folder:
+        path = path[len(folder) + 1:]
+    return path.decode("utf-8", "replace")
+
+
+def add_functions(conn: sqlite3.Connection) -> None:
+    conn.create_function("helios_relative_path", 2, relative_path, deterministic=True)
+
+
+class SchemaProblem(Exception):
+    """A database this Helios cannot migrate (newer, or not Helios's); the caller names it."""
+
+
+def migrate(conn: sqlite3.Connection, path: os.PathLike, transaction) -> None:
+    """Bring ``conn``'s database to SCHEMA_VERSION, one transaction per version.
+    ``transaction()``: the writer's BEGIN IMMEDIATE ... COMMIT."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        raise SchemaProblem(f"database {path} has schema {version}, newer than this "
+                            f"Helios ({SCHEMA_VERSION}); upgrade Helios")
+    if version == 0 and conn.execute(
+            "SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'").fetchone()[0]:
+        raise SchemaProblem(f"{path} is an SQLite file but not a Helios database; "
+                            "choose another --db")
+    for target in range(version + 1, SCHEMA_VERSION + 1):
+        with transaction():
+            for statement in MIGRATIONS[target - 1].split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {target}")
