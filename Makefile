@@ -43,6 +43,7 @@ run: model
 	fi
 
 test: $(STAMP) $(SERVER_STAMP)
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
 # The desktop bundle (PyInstaller one-folder, dist/Helios/Helios); see helios.spec.

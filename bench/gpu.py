@@ -426,7 +426,8 @@ def stage_analyze(args, report, model: Path, work: Path, generate, batch: int) -
                 "wall_s": wall, "files_per_s": analyzed / wall, "all_files_per_s": total_rows / wall,
                 "generated_tokens": generated, "prompt_tokens": prompt,
                 "generated_tokens_per_s": generated / wall, "prompt_tokens_per_s": prompt / wall,
-                "mfu": mfu, "batch": batch, "workers": args.workers, "run_finished": fin, "provider": started.get("provider"),
+                "mfu": mfu, "batch": batch, "workers": args.workers, "run_finished": fin,
+                "provider": started.get("provider"),
                 "worker_ready": ready, "metrics_gpu_series": {k: len(v) for k, v in gpu_series.items()},
                 "metrics_gpu_util_mean": sum(util_vals) / len(util_vals) if util_vals else None,
                 "metrics_gpu_mem_used_max": max(mem_vals, default=None), **s}
@@ -434,7 +435,8 @@ def stage_analyze(args, report, model: Path, work: Path, generate, batch: int) -
         report("gpu-analyze", [
             ("gpu", gpu.name), ("model", f"{model.name} ({n_params() / 1e9:.2f}B params)"),
             ("files (rows)", f"{size} ({total_rows})"), ("ledger", counts), ("reasons", reasons),
-            ("batch", batch), ("workers", args.workers), ("wall", f"{wall:.1f}s (process start, model load and scan included)"),
+            ("batch", batch), ("workers", args.workers),
+            ("wall", f"{wall:.1f}s (process start, model load and scan included)"),
             ("files/s (analyzed)", f"{analyzed / wall:.1f}"),
             ("files/s (all rows)", f"{total_rows / wall:.1f}"),
             ("generated tokens/s", f"{generated / wall:.0f}"),

@@ -126,3 +126,6 @@ def holder():
 
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+# Fixtures every test folder shares (configs, ledgers, windows): tests/support/fixtures.py
+from support.fixtures import ledger, window  # noqa: E402,F401

@@ -1,29 +1,172 @@
 """The backend's event stream: one JSON object per line, versioned.
 
-Defined once here and used by both sides: the backend writes events with
-``EventWriter``; the window (or any consumer) reads them with ``parse_event``.
+Defined once here and used by both sides: each event is one dataclass below with its
+fields; the backend writes events with ``EventWriter`` (every event checked against its
+definition), and the window (or any consumer) reads them with ``parse_event``. The wire
+format is ``{"v": 1, "event": NAME, "ts": ..., **fields}``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 import threading
 import time
-from typing import Any, TextIO
+from dataclasses import dataclass
+from typing import Any, ClassVar, TextIO
 
 VERSION = 1
-EVENTS = ("run_started", "scan_progress", "progress", "worker", "batch_resized",
-          "file_failed", "run_finished", "error", "endpoint", "calibrating", "telemetry")
 
 
 class EventError(ValueError):
     pass
 
 
+@dataclass(slots=True)
+class Event:
+    """One event; ``name`` is its ``event`` on the wire, the fields follow in order."""
+
+    name: ClassVar[str] = ""
+
+    def fields(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+
+@dataclass(slots=True)
+class RunStarted(Event):
+    name: ClassVar[str] = "run_started"
+    run_id: int
+    folder: str
+    metrics_port: int
+    provider: str               # cuda, cpu or server
+    model: str
+    resumed: bool
+    pid: int
+    gpu: bool                   # NVML sees a GPU
+    demonstration: bool
+    workers: int
+    intra_op_threads: int | None
+    sizing: str                 # configured | rule | cached | calibrated | fallback | gpu memory
+    sizing_why: str
+
+
+@dataclass(slots=True)
+class ScanProgress(Event):
+    name: ClassVar[str] = "scan_progress"
+    files: int
+    bytes: int
+    excluded: int
+    done: bool
+
+
+@dataclass(slots=True)
+class Progress(Event):
+    name: ClassVar[str] = "progress"
+    done: int
+    failed: int
+    skipped: int
+    pending: int
+    files_per_second: float
+    tokens_per_second: float
+    scanning: bool
+
+
+@dataclass(slots=True)
+class WorkerChanged(Event):
+    name: ClassVar[str] = "worker"
+    worker: int
+    pid: int
+    state: str        # starting | loading_model | ready | busy | restarting | stopped
+    device: str
+    batch_size: int
+
+
+@dataclass(slots=True)
+class BatchResizedEvent(Event):
+    name: ClassVar[str] = "batch_resized"
+    worker: int
+    old: int
+    new: int
+    reason: str
+
+
+@dataclass(slots=True)
+class FileFailed(Event):
+    name: ClassVar[str] = "file_failed"
+    path: str
+    reason: str | None
+    message: str
+
+
+@dataclass(slots=True)
+class RunFinished(Event):
+    name: ClassVar[str] = "run_finished"
+    run_id: int
+    status: str                 # completed | interrupted
+    counts: dict
+    reasons: dict
+    seconds: float
+    files_per_second: float
+    tokens_per_second: float
+    restarts: int
+    error: str | None
+
+
+@dataclass(slots=True)
+class ErrorEvent(Event):
+    name: ClassVar[str] = "error"
+    message: str
+
+
+@dataclass(slots=True)
+class EndpointChanged(Event):
+    name: ClassVar[str] = "endpoint"
+    worker: int
+    endpoint: str
+    up: bool
+    in_flight: int
+    latency_seconds: float
+    requests: int
+    outcomes: dict
+    error: str
+
+
+@dataclass(slots=True)
+class Calibrating(Event):
+    name: ClassVar[str] = "calibrating"
+    model: str
+    budget_s: float
+
+
+@dataclass(slots=True)
+class Telemetry(Event):
+    """About once a second while a run goes, and once at its end: the window's one
+    channel for live figures (the Prometheus exporter stays for external tools)."""
+
+    name: ClassVar[str] = "telemetry"
+    processed: float            # files processed so far, every status
+    generated_tokens: float
+    prompt_tokens: float
+    queue_depth: float          # pending + leased
+    gpus: dict                  # "0" -> {utilization_ratio, memory_used_bytes, memory_total_bytes}
+
+
+EVENT_TYPES: dict[str, type[Event]] = {cls.name: cls for cls in (
+    RunStarted, ScanProgress, Progress, WorkerChanged, BatchResizedEvent, FileFailed,
+    RunFinished, ErrorEvent, EndpointChanged, Calibrating, Telemetry)}
+EVENTS = tuple(EVENT_TYPES)
+
+
 def make_event(name: str, **fields: Any) -> dict[str, Any]:
-    if name not in EVENTS:
+    """The wire form of event ``name``; its fields must be exactly its definition's."""
+    cls = EVENT_TYPES.get(name)
+    if cls is None:
         raise EventError(f"unknown event {name!r}")
+    try:
+        fields = cls(**fields).fields()
+    except TypeError as exc:
+        raise EventError(f"event {name!r} does not match its definition: {exc}") from None
     return {"v": VERSION, "event": name, "ts": round(time.time(), 3), **fields}
 
 
@@ -53,7 +196,10 @@ class EventWriter:
         self._fail_limit = failures_per_second
         self.suppressed_failures = 0
 
-    def emit(self, name: str, **fields: Any) -> None:
+    def emit(self, name: str | Event, **fields: Any) -> None:
+        """Write one event: a typed ``Event``, or its name and fields."""
+        if isinstance(name, Event):
+            name, fields = name.name, name.fields()
         now = time.monotonic()
         if name == "progress" and not fields.pop("force", False):
             if now - self._last_progress < self._min_gap:

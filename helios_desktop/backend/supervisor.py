@@ -94,7 +94,8 @@ class HeliosOrchestrator(RunLife, WorkerPool, Watchdog, ScanIntake, Telemetry):
 
     # -- helpers ---------------------------------------------------------------------------
 
-    def _emit(self, name: str, **fields) -> None:
+    def _emit(self, name, **fields) -> None:
+        """Send one event (an ``events.Event``, or its name and fields)."""
         if self.events:
             self.events.emit(name, **fields)
 

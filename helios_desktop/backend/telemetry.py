@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import time
 
+from . import events
+
 TELEMETRY_EVERY = 1.0  # seconds between ``telemetry`` events while a run goes
 
 
@@ -55,7 +57,7 @@ class Telemetry:
                              "memory_used_bytes": float(s["memory_used"]),
                              "memory_total_bytes": float(s["memory_total"])}
                 for index, s in sorted(self._gpus.last.items())} if self._gpus else {}
-        self._emit("telemetry", processed=float(self.processed),
-                   generated_tokens=float(self.generated_tokens),
-                   prompt_tokens=float(self.prompt_tokens),
-                   queue_depth=float(self._queue_depth), gpus=gpus)
+        self._emit(events.Telemetry(processed=float(self.processed),
+                                    generated_tokens=float(self.generated_tokens),
+                                    prompt_tokens=float(self.prompt_tokens),
+                                    queue_depth=float(self._queue_depth), gpus=gpus))

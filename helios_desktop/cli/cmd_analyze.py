@@ -6,7 +6,7 @@ import logging
 import sys
 from pathlib import Path
 
-from ..backend.events import EventWriter
+from ..backend.events import ErrorEvent, EventWriter
 from ..config import ConfigError
 from .common import EXIT_INTERRUPTED, EXIT_OK, CliError, settings_from, workers_arg
 
@@ -37,7 +37,7 @@ def run(args) -> int:
     except (CliError, ConfigError) as exc:
         # the window reads why from the event stream: every refusal goes there too
         if events and not getattr(exc, "reported", False):
-            events.emit("error", message=str(exc))
+            events.emit(ErrorEvent(message=str(exc)))
         raise
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+from pathlib import Path
 import subprocess
 import sys
 import threading

@@ -14,14 +14,14 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from PyQt6.QtCore import Qt  # noqa: E402
 
 from helios_desktop.config import save_user_settings  # noqa: E402
-from helios_desktop.gui.mainwindow import MainWindow  # noqa: E402
 from helios_desktop.gui.settings_dialog import SettingsDialog, cpu_cores  # noqa: E402
 from helios_desktop.store.lock import DatabaseLock  # noqa: E402
 from helios_desktop.store.reader import LedgerReader  # noqa: E402
 
 from conftest import REPO, TINY_MODEL  # noqa: E402
 from servers import LlamaServer, needs_server  # noqa: E402
-from test_gui import RUN_TIMEOUT, make_folder, server_window, window  # noqa: E402,F401
+from support.fixtures import (RUN_TIMEOUT, make_folder, open_window, server_window,  # noqa: E402
+                              write_user_config)
 
 
 def small_folder(root, n=6):
@@ -49,12 +49,8 @@ def run(qtbot, window, fresh=False):
 def test_start_needs_a_usable_model(qtbot, tmp_path, isolated_home):
     not_a_model = tmp_path / "empty-model"
     not_a_model.mkdir()
-    cfg = isolated_home / "config" / "helios" / "config.yaml"
-    cfg.parent.mkdir(parents=True)
-    cfg.write_text(f"model_path: {not_a_model}\ndatabase: {tmp_path / 'gui.db'}\n")
-    w = MainWindow()
-    qtbot.addWidget(w)
-    w.show()
+    write_user_config(isolated_home, f"model_path: {not_a_model}\ndatabase: {tmp_path / 'gui.db'}\n")
+    w = open_window(qtbot)
     folder = tmp_path / "f"
     small_folder(folder)
     open_folder(qtbot, w, folder)
@@ -71,13 +67,9 @@ def test_start_needs_a_usable_model(qtbot, tmp_path, isolated_home):
 def test_start_with_a_model_server_says_where_files_go(qtbot, tmp_path, isolated_home):
     # No local model at all, but a model server in the settings: Start is offered, and the
     # window says which server the files go to before anything is sent.
-    cfg = isolated_home / "config" / "helios" / "config.yaml"
-    cfg.parent.mkdir(parents=True)
-    cfg.write_text(f"engine: openai\nendpoints: [http://127.0.0.1:9/v1]\napi_model: smollm2\n"
-                   f"database: {tmp_path / 'gui.db'}\n")
-    w = MainWindow()
-    qtbot.addWidget(w)
-    w.show()
+    write_user_config(isolated_home, f"engine: openai\nendpoints: [http://127.0.0.1:9/v1]\n"
+                      f"api_model: smollm2\ndatabase: {tmp_path / 'gui.db'}\n")
+    w = open_window(qtbot)
     folder = tmp_path / "f"
     small_folder(folder)
     open_folder(qtbot, w, folder)

@@ -4,53 +4,15 @@ import json
 import os
 import signal
 import sqlite3
-import subprocess
-import sys
 import urllib.request
 
 import psutil
-from prometheus_client.parser import text_string_to_metric_families
 
 from helios_desktop.backend.events import parse_event
 from helios_desktop.engines.devices import gpu_count
 
-from conftest import REPO, analyze_args, db_rows
-
-
-def _corpus(root, n, marker=None, marker_at=()):
-    root.mkdir()
-    for i in range(n):
-        text = f"Report {i}: shipments for depot {i % 11} were on time.\n" * 4
-        if i in marker_at:
-            text += marker + "\n"
-        (root / f"r{i:04}.txt").write_text(text)
-
-
-def _start(folder, db, model, *extra, hooks=None):
-    env = os.environ.copy()
-    if hooks:
-        env["HELIOS_TEST_HOOKS"] = json.dumps(hooks)
-    return subprocess.Popen([sys.executable, "-m", "helios_desktop",
-                             *map(str, analyze_args(folder, db, model, "--events", "jsonl", *extra))],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
-                            env=env)
-
-
-def _metrics(port):
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as resp:
-        text = resp.read().decode()
-    samples = {}
-    for family in text_string_to_metric_families(text):
-        for s in family.samples:
-            samples[(s.name, tuple(sorted(s.labels.items())))] = s.value
-    return samples
-
-
-def _finish(proc, events):
-    for line in proc.stdout:
-        events.append(parse_event(line))
-    proc.wait(timeout=120)
-    return proc.returncode
+from conftest import analyze_args, db_rows
+from support.runs import _corpus, _finish, _metrics, _start
 
 
 def test_sigkill_of_a_worker_mid_batch_loses_nothing(tmp_path, tiny_model):
@@ -155,7 +117,7 @@ def test_metrics_during_a_run_match_the_ledger(tmp_path, tiny_model):
     assert final[("helios_workers_alive", ())] >= 0
     assert final[("helios_queue_depth", ())] == 0
     assert ("helios_inference_duration_seconds_count", ()) in final
-    # GPU series exactly when NVML sees a GPU (tests/test_cuda.py checks their values)
+    # GPU series exactly when NVML sees a GPU (tests/engines/test_cuda.py checks their values)
     assert any(name.startswith("helios_gpu_") for name, _ in final) == (gpu_count() > 0)
 
 

@@ -9,7 +9,7 @@ from helios_desktop.analysis.quality import gate
 from helios_desktop.records import FileTask
 from helios_desktop.scan.reader import read_document
 
-SAMPLES = Path(__file__).resolve().parent.parent / "resources" / "samples"
+SAMPLES = Path(__file__).resolve().parents[2] / "resources" / "samples"
 
 # file -> (kind label, words the summary must contain, a keyword that must be among them)
 EXPECTED = {

@@ -7,7 +7,7 @@ A module imports only from its own layer or the layers below it; nothing but
 import ast
 import pathlib
 
-PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "helios_desktop"
+PACKAGE = pathlib.Path(__file__).resolve().parents[2] / "helios_desktop"
 
 LAYERS = {
     0: {"records", "paths", "logs", "resources", "folders"},

@@ -11,49 +11,15 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PyQt6.QtCore import QMimeData, QPointF, Qt, QThread, QUrl  # noqa: E402
+from PyQt6.QtCore import QMimeData, QPointF, Qt, QUrl  # noqa: E402
 from PyQt6.QtGui import QDropEvent  # noqa: E402
 
 from helios_desktop.engines.devices import gpu_count  # noqa: E402
-from helios_desktop.gui.mainwindow import MainWindow  # noqa: E402
 
 from conftest import REPO, TINY_MODEL  # noqa: E402
 from servers import LlamaServer, needs_server  # noqa: E402
-
-RUN_TIMEOUT = 120_000
-
-
-@pytest.fixture
-def window(qtbot, tmp_path, isolated_home, monkeypatch):
-    runtime = tmp_path / "runtime"
-    runtime.mkdir(mode=0o700)
-    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
-    cfg = isolated_home / "config" / "helios" / "config.yaml"
-    cfg.parent.mkdir(parents=True)
-    cfg.write_text(f"model_path: {TINY_MODEL}\nmax_output_tokens: 1200\nmax_input_tokens: 256\n"
-                   f"max_batch_size: 4\ndatabase: {tmp_path / 'gui.db'}\n")
-    w = MainWindow()
-    qtbot.addWidget(w)
-    w.show()
-    yield w
-    if w.backend.running:
-        w.backend.kill()
-        qtbot.waitUntil(lambda: not w.backend.running, timeout=10_000)
-    w.close()
-    running = [t for t in w.findChildren(QThread) if t.isRunning()]
-    assert not running, f"threads left running: {running}"
-
-
-def make_folder(root, n=120):
-    root.mkdir()
-    for i in range(n):
-        sub = root / f"part{i % 4}"
-        sub.mkdir(exist_ok=True)
-        (sub / f"note{i}.txt").write_text(f"Note {i}: deliveries for depot {i % 9} were late.\n" * 3)
-    (root / "code.py").write_text("def f():\n    return 1\n")
-    (root / "blob.bin").write_bytes(b"\x00\x01\x02")
-    return n + 2
-
+from support.fixtures import (RUN_TIMEOUT, make_folder, open_window, server_window,  # noqa: E402
+                              write_user_config)
 
 def alive(pid: int) -> bool:
     """A process that exists and is not a zombie."""
@@ -199,11 +165,8 @@ def test_closing_stops_the_prescan_thread(qtbot, window, tmp_path):
 
 
 def test_first_run_offers_a_model(qtbot, window, tmp_path, isolated_home):
-    cfg = isolated_home / "config" / "helios" / "config.yaml"
-    cfg.write_text(f"database: {tmp_path / 'gui.db'}\n")  # no model, none built
-    fresh = MainWindow()
-    qtbot.addWidget(fresh)
-    fresh.show()
+    cfg = write_user_config(isolated_home, f"database: {tmp_path / 'gui.db'}\n")  # no model
+    fresh = open_window(qtbot)
     assert fresh.form.firstRunPanel.isVisible()
     assert not fresh.use_model(str(tmp_path))  # not a model folder: says so, stays
     assert "not a model folder" in fresh.last_message
@@ -224,21 +187,6 @@ def test_prescan_classifies_files_as_the_run_does(qtbot, window, tmp_path):
         assert window.set_folder(str(folder))
     assert ready.args[0]["kinds"] == {"text": 1, "code": 1, "skip": 2}
     assert "50% to skip" in window.form.previewLabel.text()
-
-
-def server_window(qtbot, tmp_path, isolated_home, monkeypatch, urls, extra="") -> MainWindow:
-    """A window whose settings send the files to the model servers at ``urls``."""
-    runtime = tmp_path / "runtime"
-    runtime.mkdir(mode=0o700)
-    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
-    cfg = isolated_home / "config" / "helios" / "config.yaml"
-    cfg.parent.mkdir(parents=True)
-    cfg.write_text(f"engine: openai\nendpoints: [{', '.join(urls)}]\napi_model: smollm2\n"
-                   f"max_output_tokens: 96\ndatabase: {tmp_path / 'gui.db'}\n{extra}")
-    w = MainWindow()
-    qtbot.addWidget(w)
-    w.show()
-    return w
 
 
 @pytest.mark.server

@@ -7,7 +7,7 @@ from helios_desktop.records import AnalysisResult, ScanChunk, Status
 from helios_desktop.store.ledger import Ledger
 from helios_desktop.store.reader import LedgerReader, ResultQuery
 
-PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "helios_desktop"
+PACKAGE = pathlib.Path(__file__).resolve().parents[2] / "helios_desktop"
 
 
 def fill(db, results, folder=b"/f"):

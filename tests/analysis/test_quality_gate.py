@@ -10,7 +10,7 @@ from helios_desktop.analysis.schema import load_schema
 from helios_desktop.records import Document
 from helios_desktop.scan.kinds import detect_kind
 
-SAMPLES = Path(__file__).resolve().parent.parent / "resources" / "samples"
+SAMPLES = Path(__file__).resolve().parents[2] / "resources" / "samples"
 
 
 def vocab(rel: str) -> FileVocabulary:

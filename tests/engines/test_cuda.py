@@ -18,7 +18,7 @@ from helios_desktop.records import Status
 
 from conftest import helios
 from test_engine import docs, text_docs
-from test_supervisor import _corpus, _finish, _metrics, _start
+from support.runs import _corpus, _finish, _metrics, _start
 
 pytestmark = [pytest.mark.cuda,
               pytest.mark.skipif(not cuda_usable()[0], reason="needs onnxruntime-genai-cuda "

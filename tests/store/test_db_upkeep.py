@@ -21,7 +21,8 @@ def _make_runs(db, folders_runs):
         ledger.add_discovered(run, ScanChunk(tasks=[FileTask(f"{folder}/{i}".encode(), 10, 1)
                                                   for i in range(n)]))
         leases = ledger.lease(run, n)
-        ledger.record([(lease.file_id, AnalysisResult(path=lease.path, status=Status.DONE, data={"summary": "x" * 2000}))
+        ledger.record([(lease.file_id, AnalysisResult(path=lease.path, status=Status.DONE,
+                                                      data={"summary": "x" * 2000}))
                        for lease in leases])
         ledger.record_batch_metrics(run, "batch", n, n, 0.1, 1, 1)
         ledger.finish_run(run, status, 0)

@@ -1,0 +1,1 @@
+"""Ready-made test parts (configs, ledgers, windows, servers), shared by every test folder."""
