@@ -1,3 +1,5 @@
+"""`python -m helios_desktop`: the `helios` command line."""
+
 import sys
 
 from .cli import main
