@@ -83,7 +83,13 @@ def verify_model(folder: Path, provider: str = "auto") -> dict:
         if missing:
             raise ModelError(f"{folder} lacks {', '.join(missing)}: not a complete model folder")
         started = time.perf_counter()
-        engine = build_engine(EngineSpec(model=model, provider=provider,
+        from .devices import ProviderError, resolve_provider
+
+        try:  # resolved here as the command line resolves it for a run: auto -> cuda or cpu
+            resolved = resolve_provider(provider)
+        except ProviderError as exc:
+            raise ModelError(str(exc)) from None
+        engine = build_engine(EngineSpec(model=model, provider=resolved,
                                          requested_provider=provider,
                                          schema=load_schema(None).schema, max_batch_size=1,
                                          max_input_tokens=512, max_output_tokens=1024,
