@@ -75,7 +75,7 @@ class Ledger:
     def _folder_of(self, file_id: int) -> bytes:
         row = self.conn.execute("SELECT r.folder FROM files f JOIN runs r ON r.id = f.run_id "
                                 "WHERE f.id = ?", (file_id,)).fetchone()
-        return bytes(row[0]) + b"/" if row else b"\0"
+        return bytes(row[0]) if row else b"\0"
 
     def start_run(self, folder: bytes, model: str, provider: str, settings: dict) -> int:
         with self.transaction():

@@ -95,9 +95,9 @@ def relative_path(path: bytes, folder: bytes) -> str:
     """The path as the search index holds it: relative to the run's folder (no leading
     separator), else whole. The one place it is computed: the writer calls it, and the
     migration that built the index calls it through SQLite (``helios_relative_path``)."""
-    path, folder = bytes(path), bytes(folder)
-    if path[:len(folder)] == folder:
-        path = path[len(folder) + 1:]
+    path, prefix = bytes(path), bytes(folder) + b"/"
+    if path.startswith(prefix):
+        path = path[len(prefix):]
     return path.decode("utf-8", "replace")
 
 
