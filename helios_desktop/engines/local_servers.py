@@ -50,17 +50,28 @@ def _models_from(path: str, payload) -> tuple[str, ...] | None:
     return None
 
 
-async def _probe_one(session, port: int, name: str, paths: list[str]) -> LocalServer | None:
+async def _probe_one(session, port: int, name: str, paths: list[str],
+                     end: float) -> LocalServer | None:
     import aiohttp
 
+    loop = asyncio.get_running_loop()
     for path in paths:
+        left = end - loop.time()
+        if left <= 0:
+            return None
+        # Each request gets only the time left: a cancelled aiohttp request can surface as a
+        # timeout and be swallowed, so the deadline is kept by the requests themselves.
+        timeout = aiohttp.ClientTimeout(total=left)
         try:
-            async with session.get(f"http://{HOST}:{port}{path}", allow_redirects=False) as r:
+            async with session.get(f"http://{HOST}:{port}{path}", allow_redirects=False,
+                                   timeout=timeout) as r:
                 if r.status != 200:
                     continue
                 payload = await r.json(content_type=None)
         except aiohttp.ClientConnectorError:
             return None  # nothing listens on this port
+        except asyncio.TimeoutError:
+            return None  # a listener that does not answer in time is no usable server
         except (aiohttp.ClientError, ValueError, OSError):
             continue  # an answer that is not a JSON listing: try the other listing
         models = _models_from(path, payload)
@@ -80,12 +91,12 @@ async def probe_async(ports: dict[int, str] | list[int] | None = None,
         named = ports if isinstance(ports, dict) else {p: None for p in ports}
         plan = {p: (n or DEFAULT_PORTS.get(p, ("server", ""))[0], ["/v1/models", "/api/tags"])
                 for p, n in named.items()}
-    timeout = aiohttp.ClientTimeout(total=deadline)
+    end = asyncio.get_running_loop().time() + deadline
     # trust_env=False: a proxy from the environment must not see loopback probes
-    async with aiohttp.ClientSession(timeout=timeout, trust_env=False) as session:
-        tasks = [asyncio.ensure_future(_probe_one(session, p, n, paths))
+    async with aiohttp.ClientSession(trust_env=False) as session:
+        tasks = [asyncio.ensure_future(_probe_one(session, p, n, paths, end))
                  for p, (n, paths) in plan.items()]
-        done, pending = await asyncio.wait(tasks, timeout=deadline)
+        done, pending = await asyncio.wait(tasks, timeout=deadline + 0.1)
         for t in pending:
             t.cancel()
         if pending:
