@@ -536,7 +536,7 @@ def _models_pull(args) -> int:
         dest = pull(entry, accept_licence=True, progress=progress)
     except KeyboardInterrupt:
         part = partial_dir(models_dir(), entry.name)
-        print(f"\nhelios: interrupted: nothing was installed"
+        print("\nhelios: interrupted: nothing was installed"
               + (f"; the files that arrived whole are kept in {part} for the next pull "
                  f"(`helios models rm {entry.name}` deletes them)" if part.exists() else ""),
               file=sys.stderr)
