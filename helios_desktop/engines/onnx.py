@@ -122,7 +122,10 @@ class ONNXInferenceEngine:
         # Base models with the built-in schema get a grammar whose summary opens with
         # the file's kind ("This Python source ..."); others get the schema as is.
         self.kind_grammar = not self.chat and schema.is_default
-        self._json_grammar = prompts.json_grammar(schema)
+        # A chat model is asked only the fields it may decide (a shorter prompt, grammar
+        # and answer); a base model's grammar spells out every built-in field.
+        self.asked = schema.asked(model_fields) if self.chat else schema
+        self._json_grammar = prompts.json_grammar(self.asked)
         self._tail_tokens: dict[int, bool] = {}
         self.demonstration = self.folder.demonstration
 
@@ -172,7 +175,7 @@ class ONNXInferenceEngine:
         text = self._fit(doc.text)
         if self.chat:
             return self.tokenizer.apply_chat_template(
-                prompts.chat_messages(doc, text, self.schema), add_generation_prompt=True)
+                prompts.chat_messages(doc, text, self.asked), add_generation_prompt=True)
         return prompts.completion_prompt(doc, text, self.schema)
 
     def prepare(self, docs: list[Document]) -> list[_Prepared]:
@@ -280,7 +283,8 @@ class ONNXInferenceEngine:
             self.on_batch_resized(old, size, why)
 
     def _finish(self, doc: Document, gen: Generation, seconds: float) -> AnalysisResult:
-        return finish(doc, gen, seconds, self.schema, self.max_output_tokens, self.model_fields)
+        return finish(doc, gen, seconds, self.schema, self.max_output_tokens, self.model_fields,
+                      self.asked)
 
     # -- generation -------------------------------------------------------------------------
 
@@ -289,7 +293,7 @@ class ONNXInferenceEngine:
         row, without the endless tail (each request has its own guidance state)."""
         if self.kind_grammar:
             return "lark_grammar", prompts.base_model_grammar(list(CATEGORIES), kind, tail=False)
-        return "json_schema", self.schema.guidance_json()
+        return "json_schema", self.asked.guidance_json()
 
     def decode(self, tokens: list[int]) -> str:
         return self.tokenizer.decode(np.array(tokens, dtype=np.int32)) if tokens else ""
