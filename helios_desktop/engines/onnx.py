@@ -236,6 +236,46 @@ class ONNXInferenceEngine:
                 self._resize(min(self.max_batch_size, self.batch_size * 2), "recovered")
         return [results[i] for i in range(len(docs))]
 
+    @property
+    def streams(self) -> bool:
+        """True when files can be fed as slots free (og.Engine): see ``stream``."""
+        return self.scheduler is not None
+
+    def stream(self, pull: Callable[[int, bool], list | None],
+               deliver: Callable[[object, AnalysisResult], None]) -> None:
+        """Analyze documents pulled as og.Engine frees slots, one result delivered per
+        document as it ends. ``pull(room, idle)`` returns up to ``room`` ``(key,
+        Document)`` pairs, ``[]`` for none yet, or None when no more will come (``idle``:
+        nothing is in flight, so the caller may wait for work)."""
+        docs: dict[object, Document] = {}
+
+        def pull_prompts(room: int, idle: bool) -> list | None:
+            got = pull(room, idle)
+            if got is None:
+                return None
+            items = []
+            for key, doc in got:
+                try:
+                    ids = self.prepare([doc])[0].ids
+                except Exception as exc:
+                    deliver(key, AnalysisResult(doc.path, Status.FAILED,
+                                                reason=Reason.ENGINE_ERROR,
+                                                message=f"tokenization failed: {exc}"))
+                    continue
+                docs[key] = doc
+                items.append((key, ids, doc.kind))
+            return items
+
+        def done(key, outcome) -> None:
+            doc = docs.pop(key)
+            if isinstance(outcome, Failure):
+                deliver(key, AnalysisResult(doc.path, Status.FAILED, reason=outcome.reason,
+                                            message=outcome.message[:500]))
+            else:
+                deliver(key, self._finish(doc, outcome, outcome.seconds or 0.0))
+
+        self.scheduler.stream(pull_prompts, done)
+
     def _analyze_continuous(self, prepared: list, results: dict[int, AnalysisResult]) -> None:
         started = time.perf_counter()
         outcomes = self.scheduler.run([(i, p.ids, p.doc.kind) for i, p in prepared])
