@@ -123,6 +123,7 @@ def build_engine(spec: EngineSpec, on_resized, on_report=None):
                                max_output_tokens=spec.max_output_tokens,
                                model_fields=spec.model_fields,
                                intra_op_threads=spec.intra_op_threads,
+                               engine_options=spec.engine_options,
                                on_batch_resized=on_resized)
 
 

@@ -69,6 +69,11 @@ class _Live:
 class ContinuousScheduler:
     """Drives one og.Engine for an ``ONNXInferenceEngine`` (``owner``)."""
 
+    # Seconds inside og.Engine's run() (native work) and in this loop around it
+    # (submitting, decoding, bookkeeping): where a step's time goes (bench gpu --diagnose).
+    run_seconds = 0.0
+    loop_seconds = 0.0
+
     def __init__(self, owner):
         self.owner = owner
         self.og = owner._og
@@ -122,6 +127,16 @@ class ContinuousScheduler:
 
     def stream(self, pull: Callable[[int, bool], list | None],
                deliver: Callable[[object, Generation | Failure], None]) -> None:
+        """``_stream``, with the time outside og.Engine's run() counted."""
+        entered, run_before = time.perf_counter(), self.run_seconds
+        try:
+            self._stream(pull, deliver)
+        finally:
+            wall = time.perf_counter() - entered
+            self.loop_seconds += wall - (self.run_seconds - run_before)
+
+    def _stream(self, pull: Callable[[int, bool], list | None],
+                deliver: Callable[[object, Generation | Failure], None]) -> None:
         """Generate for items pulled as slots free, delivering each outcome as it ends.
 
         ``pull(room, idle)`` returns up to ``room`` new ``(key, token ids, kind)`` items,
@@ -201,7 +216,9 @@ class ContinuousScheduler:
                     progress = time.monotonic()
                     continue
                 events, unhealthy = [], str(exc)
-            share = (time.perf_counter() - step) / max(1, len(live))
+            spent = time.perf_counter() - step
+            self.run_seconds += spent
+            share = spent / max(1, len(live))
             for item in live.values():
                 item.seconds += share
             by_request = {id(item.request): item for item in live.values()}
@@ -253,8 +270,6 @@ class ContinuousScheduler:
                 rebuilt = True
                 buffer = self._start_over(live, pending, owner)
                 progress = time.monotonic()
-
-
 
     def _start_over(self, live: dict, pending, owner):
         """Put every request in flight back at the head of the queue, rebuild the engine,

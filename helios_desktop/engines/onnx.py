@@ -48,6 +48,17 @@ def thread_options(intra_op_threads: int) -> dict:
         "intra_op_num_threads": int(intra_op_threads), "inter_op_num_threads": 1}}}}
 
 
+# Helios settings -> og.Engine's dynamic_batching keys in genai_config.json (0.18).
+ENGINE_SETTINGS = {"kv_cache_share": "gpu_utilization_factor", "kv_block_size": "block_size",
+                   "max_scheduled_tokens": "max_scheduled_tokens"}
+
+
+def engine_options(settings) -> dict:
+    """The dynamic-batching keys the config sets (those left null keep the folder's)."""
+    return {key: getattr(settings, name) for name, key in ENGINE_SETTINGS.items()
+            if getattr(settings, name, None) is not None}
+
+
 @dataclass
 class _Prepared:
     doc: Document
@@ -61,7 +72,7 @@ class ONNXInferenceEngine:
                  provider: str = "auto", requested_provider: str | None = None,
                  batching: str = "auto", max_batch_size: int = 8, max_input_tokens: int = 512,
                  max_output_tokens: int = 160, model_fields: frozenset[str] | None = None,
-                 intra_op_threads: int | None = None,
+                 intra_op_threads: int | None = None, engine_options: dict | None = None,
                  on_batch_resized: Callable[[int, int, str], None] | None = None):
         """``provider`` is auto, cuda or cpu. A caller that resolved ``auto`` already (the
         worker, from its spec) passes the resolved one and ``requested_provider``: when the
@@ -97,7 +108,12 @@ class ONNXInferenceEngine:
         self.model_fields = model_fields
         self.on_batch_resized = on_batch_resized
         self.intra_op_threads = intra_op_threads
+        self.engine_options = dict(engine_options or {})
         self._successes = 0
+        # Static batches: seconds in og.Generator's native calls and in Python around them
+        # (og.Engine keeps its own, on the scheduler); bench gpu --diagnose reads both.
+        self.run_seconds = 0.0
+        self.loop_seconds = 0.0
         try:
             self._load(self.provider)
         except Exception as exc:
@@ -143,9 +159,13 @@ class ONNXInferenceEngine:
             config.clear_providers()
             if provider == "cuda":
                 config.append_provider("cuda")
+        paged = self.folder.paged_attention and provider == "cuda"
+        if paged and self.engine_options:
+            # Only a paged-attention model on CUDA batches dynamically; elsewhere og.Engine
+            # batches statically and these keys would change what it does.
+            config.overlay(json.dumps({"engine": {"dynamic_batching": self.engine_options}}))
         self.model = og.Model(config)
         self.tokenizer = og.Tokenizer(self.model)
-        paged = self.folder.paged_attention and provider == "cuda"
         # auto: og.Engine where it runs and measured fastest (PERFORMANCE.md, batch design):
         # paged attention on CUDA, and builds known to keep every position's logits.
         if self.batching == "continuous" or (self.batching == "auto"
@@ -372,13 +392,17 @@ class ONNXInferenceEngine:
         # prompts.TAIL_RULES), and we stop the loop ourselves once every row has
         # closed its object.
         params.set_guidance("lark_grammar", grammar)
+        entered = time.perf_counter()
         generator = og.Generator(self.model, params)
         generator.append_tokens(tokens)
+        native = time.perf_counter() - entered
         generated = [[] for _ in range(n)]
         closed = [False] * n
         steps = 0
         while not all(closed) and steps < self.max_output_tokens and not generator.is_done():
+            step = time.perf_counter()
             generator.generate_next_token()
+            native += time.perf_counter() - step
             steps += 1
             for row, token in enumerate(generator.get_next_tokens()):
                 if closed[row]:
@@ -388,6 +412,8 @@ class ONNXInferenceEngine:
                 if self._is_tail(token):
                     closed[row] = True
         del generator
+        self.run_seconds += native
+        self.loop_seconds += time.perf_counter() - entered - native
         out = []
         for row in range(n):
             text = self.tokenizer.decode(np.array(generated[row], dtype=np.int32))
