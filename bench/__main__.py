@@ -495,7 +495,10 @@ def main() -> None:
     p.add_argument("--kv-share", type=float, default=None,
                    help="og.Engine KV cache share of free GPU memory, per worker (default: the model's)")
     p.add_argument("--diagnose", action="store_true",
-                   help="where the time goes: preparation, og.Engine guided/unguided, prefill")
+                   help="where the time goes: preparation, guided/unguided generation, prefill, "
+                        "native calls vs Python (also on the CPU: --provider cpu, any --model-dir)")
+    p.add_argument("--stage-seconds", type=float, default=120.0,
+                   help="each --diagnose stage stops feeding prompts after this long")
     p.add_argument("--oom", action="store_true", help="also force a real out-of-memory")
     p.add_argument("--oom-kv-share", type=float, default=0.8)
     p.add_argument("--oom-mem-limit", type=float, default=None,

@@ -14,8 +14,9 @@ Stages (each prints a table and a JSON line):
   configured ``max_batch_size``, 256 here, at a time);
 - ``analyze``: ``helios analyze`` of each corpus size end to end (supervisor, worker
   processes, ledger), with the Prometheus endpoint scraped once a second during the run;
-- ``diagnose`` (``--diagnose``): where the time goes: prompt preparation, og.Engine
-  guided and unguided at the same token counts, prefill alone;
+- ``diagnose`` (``--diagnose``, bench/diagnose.py): where the time goes, every stage
+  bounded in time: prompt preparation, guided and unguided generation at the same token
+  counts, prefill alone, native calls against Python; also on the CPU;
 - ``oom`` (``--oom``): a real out-of-memory, by a capped CUDA arena (``--oom-mem-limit``,
   with a ``--static`` model) or a paged KV cache that takes nearly all the memory
   (``--oom-kv-share``); Helios halves the batch and loses no file.
@@ -247,94 +248,6 @@ def stage_sweep(args, report, model: Path, docs) -> dict:
     return best
 
 
-def _raw_engine(engine, batch, max_tokens: int, *, min_tokens: int = 0,
-                guided: bool = True) -> tuple[int, int]:
-    """og.Engine fed the prompts in chunks of its capacity, as bare as it gets:
-    (completed, generated tokens)."""
-    cap = engine.scheduler.cap or len(batch)
-    if len(batch) > cap:
-        parts = [_raw_engine(engine, batch[i:i + cap], max_tokens, min_tokens=min_tokens,
-                             guided=guided) for i in range(0, len(batch), cap)]
-        return sum(p[0] for p in parts), sum(p[1] for p in parts)
-    og = engine._og
-    eng = engine.scheduler.engine
-    live, rows = [], {}
-    for ids in batch:
-        request = eng.create_request()
-        options = og.TurnOptions(request)
-        if guided:
-            options.set_guidance("json_schema", engine.schema.guidance_json())
-        options.set_max_generated_tokens(max_tokens)
-        if min_tokens:
-            options.set_min_generated_tokens(min_tokens)
-        request.begin_turn(ids, options)
-        rows[id(request)] = len(live)
-        live.append((request, options))
-    buffer = eng.create_event_buffer(4 * len(batch))
-    tokens = finished = 0
-    while eng.has_pending_requests():
-        for event in eng.run(buffer):
-            flags = int(event.flags)
-            if flags & int(og.EngineEventFlags.TOKEN) and event.token is not None:
-                tokens += 1
-            if flags & int(og.EngineEventFlags.TURN_FINISHED):
-                finished += 1
-    for request, _ in live:
-        request.close()
-    return finished, tokens
-
-
-def stage_diagnose(args, report, model: Path, docs) -> None:
-    """Where the time goes: prompt preparation, og.Engine at its capacity, guided and
-    unguided (same token counts), and prefill alone."""
-    from helios_desktop.analysis.schema import load_schema
-    from helios_desktop.engines.onnx import ONNXInferenceEngine
-
-    engine = ONNXInferenceEngine(model, load_schema(None), provider="cuda",
-                                 max_batch_size=256, max_input_tokens=args.max_input_tokens,
-                                 max_output_tokens=args.max_output_tokens)
-    t = time.perf_counter()
-    prepared = engine.prepare(docs)
-    prep_s = time.perf_counter() - t
-    ids = [p.ids for p in prepared]
-    prompt_mean = sum(len(i) for i in ids) / len(ids)
-    engine.generate([ids[0]])  # warm-up
-    out = {"files": len(docs), "prepare_s": prep_s, "prepare_files_per_s": len(docs) / prep_s,
-           "prompt_mean": prompt_mean}
-    rows = [("files", len(docs)), ("prompt tokens (mean)", f"{prompt_mean:.0f}"),
-            ("prepare (cut, chat template, encode)", f"{prep_s:.1f}s = {len(docs) / prep_s:.0f} files/s")]
-    gen_mean = None
-    for name, kw in [("guided (Helios path)", None),
-                     ("guided, bare loop", dict(guided=True)),
-                     ("unguided, same tokens", dict(guided=False)),
-                     ("prefill only (1 token)", dict(guided=False, max_tokens=1))]:
-        with NvmlSampler() as gpu:
-            t = time.perf_counter()
-            if kw is None:
-                gens = engine.generate(ids)
-                gen_tokens = sum(g.generated_tokens for g in gens)
-                gen_mean = max(1, round(gen_tokens / len(ids)))
-            else:
-                max_tokens = kw.pop("max_tokens", None)
-                if max_tokens is None:
-                    max_tokens = gen_mean if not kw["guided"] else args.max_output_tokens
-                    kw["min_tokens"] = max_tokens if not kw["guided"] else 0
-                _, gen_tokens = _raw_engine(engine, ids, max_tokens, **kw)
-            wall = time.perf_counter() - t
-        flops = sum(model_flops(len(i), gen_tokens / len(ids)) for i in ids)
-        point = {"files_per_s": len(ids) / wall, "wall_s": wall,
-                 "generated_tokens_per_s": gen_tokens / wall, "generated_mean": gen_tokens / len(ids),
-                 "mfu": flops / wall / peak_for(gpu.name), **gpu.summary()}
-        out[name] = point
-        rows.append((name, f"{point['files_per_s']:.1f} files/s, {point['generated_mean']:.0f} gen/file, "
-                     f"{point['generated_tokens_per_s']:.0f} gen tok/s, util {point['gpu_util_mean']:.0%}, "
-                     f"MFU {point['mfu']:.1%}"))
-        print(rows[-1], "POINT " + json.dumps(point), flush=True)
-    engine.close()
-    report("gpu-diagnose", [("gpu", gpu.name), ("model", model.name), *rows],
-           {"gpu": gpu.name, "model": model.name, **out})
-
-
 def _scrape(port: int, series: dict, stop: threading.Event) -> None:
     want = re.compile(r"^(helios_gpu_\w+|helios_batch_size|helios_files_processed_total|"
                       r"helios_tokens_total|helios_queue_depth|helios_workers_alive)(\{[^}]*\})? (\S+)$")
@@ -523,10 +436,23 @@ def run_gpu_benchmark(args, report, generate, run_helios) -> None:
 
     import onnxruntime_genai as og
 
-    if not og.is_cuda_available():
-        raise SystemExit("this benchmark needs onnxruntime-genai-cuda and an NVIDIA GPU")
     work = Path(args.tmp or tempfile.mkdtemp(prefix="helios-gpu-"))
     work.mkdir(parents=True, exist_ok=True)
+    cuda = og.is_cuda_available() and args.provider != "cpu"
+    if args.diagnose and not cuda:
+        # The diagnosis also runs on the CPU (any model folder, the tiny one by default):
+        # every stage ends and prints its figures; the figures that matter need a GPU.
+        from bench.diagnose import run_diagnose
+
+        folder = work / f"corpus-{args.sweep_files}"
+        if not folder.exists():
+            generate(folder, args.sweep_files, args.seed)
+        run_diagnose(args, report, Path(args.model_dir or args.model),
+                     load_docs(folder, 10 * 1024 * 1024), "cpu")
+        return
+    if not cuda:
+        raise SystemExit("this benchmark needs onnxruntime-genai-cuda and an NVIDIA GPU "
+                         "(--diagnose alone also runs on the CPU)")
     model = ensure_model(args, work)
     if args.build_only:
         return
@@ -540,10 +466,13 @@ def run_gpu_benchmark(args, report, generate, run_helios) -> None:
         batch = best["batch"]
     batch = args.analyze_batch or batch
     if args.diagnose:
+        from bench.diagnose import run_diagnose
+
         folder = work / f"corpus-{args.sweep_files}"
         if not folder.exists():
             generate(folder, args.sweep_files, args.seed)
-        stage_diagnose(args, report, model, load_docs(folder, 10 * 1024 * 1024))
+        args.batch_size = max(args.batch_size, batch)
+        run_diagnose(args, report, model, load_docs(folder, 10 * 1024 * 1024), "cuda")
     if args.corpus_sizes:
         stage_analyze(args, report, model, work, generate, batch)
     if args.oom:

@@ -16,7 +16,8 @@ from .schema import AnalysisSchema
 
 
 def finish(doc: Document, gen, seconds: float, schema: AnalysisSchema,
-           max_output_tokens: int, model_fields: frozenset[str] | None = None) -> AnalysisResult:
+           max_output_tokens: int, model_fields: frozenset[str] | None = None,
+           asked: AnalysisSchema | None = None) -> AnalysisResult:
     """One result for one answer: ``done`` with validated data, or ``failed`` as
     ``engine_error`` when the runtime failed this prompt. ``gen`` is an
     ``engines.base.Generation`` (text, prompt_tokens, generated_tokens, complete, error).
@@ -25,13 +26,16 @@ def finish(doc: Document, gen, seconds: float, schema: AnalysisSchema,
     schema) is ``failed``/``bad_output`` with a custom schema; with the built-in one the
     file still gets a ``done`` result whose every field is the evidence's, with the
     model's failure as the quality verdict (and its raw output kept).
-    ``model_fields``: which fields the model may decide (None: all; see evidence.py)."""
+    ``model_fields``: which fields the model may decide (None: all; see evidence.py).
+    ``asked``: the schema the model answered (``schema.asked(model_fields)``; None: the
+    whole schema); the fields it was not asked start empty and the evidence fills them."""
     base = dict(path=doc.path, raw_output=gen.text, prompt_tokens=gen.prompt_tokens,
                 generated_tokens=gen.generated_tokens, inference_seconds=seconds)
     if gen.error:
         return AnalysisResult(status=Status.FAILED, reason=Reason.ENGINE_ERROR,
                               message=gen.error[:500], **base)
-    problem = _unusable(gen, schema, max_output_tokens)
+    asked = asked or schema
+    problem = _unusable(gen, asked, max_output_tokens)
     if isinstance(problem, str):
         fallback = evidence_answer(doc, schema, problem, model_fields)
         if fallback is None:
@@ -41,7 +45,7 @@ def finish(doc: Document, gen, seconds: float, schema: AnalysisSchema,
         return AnalysisResult(status=Status.DONE, data=data, decided_by=decided, quality=quality,
                               evidence=personal_evidence(doc),
                               message=f"model answer not used ({problem})"[:500], **base)
-    data = problem
+    data = _with_unasked(problem, schema, asked)
     decided, quality = apply_evidence(data, doc, schema, model_fields)
     return AnalysisResult(status=Status.DONE, data=data, decided_by=decided, quality=quality,
                           evidence=personal_evidence(doc), **base)
@@ -59,3 +63,16 @@ def _unusable(gen, schema: AnalysisSchema, max_output_tokens: int) -> dict | str
     if problem:
         return f"schema: {problem}"
     return data
+
+
+# What a field the model was not asked holds until the evidence fills it.
+_UNASKED = {"string": "", "array": [], "boolean": False}
+
+
+def _with_unasked(data: dict, schema: AnalysisSchema, asked: AnalysisSchema) -> dict:
+    """The model's answer to ``asked`` completed to ``schema``'s fields, in its order."""
+    if asked is schema:
+        return data
+    props = schema.schema["properties"]
+    return {name: data[name] if name in data else
+            _UNASKED.get(props[name].get("type"), None) for name in props}

@@ -62,6 +62,31 @@ class AnalysisSchema:
     def fields(self) -> list[str]:
         return list(self.schema["properties"])
 
+    @property
+    def builtin_fields(self) -> tuple[str, ...] | None:
+        """The built-in fields this schema asks for (all of them, or the subset made by
+        ``asked``); None for a user's own schema."""
+        if self.is_default:
+            return tuple(self.fields)
+        return self._builtin_subset
+
+    _builtin_subset: tuple[str, ...] | None = None
+
+    def asked(self, model_fields: frozenset[str] | None) -> "AnalysisSchema":
+        """The schema a model is asked to answer: with the built-in schema, only the
+        fields it may decide (``model_fields``), so the answer, the grammar and the
+        instructions shrink and the evidence fills the rest. A user's schema, every
+        field (None) or no field (nothing to shrink to) give the schema itself."""
+        if not self.is_default or not model_fields or set(self.fields) <= model_fields:
+            return self
+        keep = [name for name in self.fields if name in model_fields]
+        sub = copy.deepcopy(self.schema)
+        sub["properties"] = {name: sub["properties"][name] for name in keep}
+        sub["required"] = [name for name in sub["required"] if name in keep]
+        subset = AnalysisSchema(sub, f"{self.origin} ({', '.join(keep)})")
+        subset._builtin_subset = tuple(keep)
+        return subset
+
     def guidance_json(self) -> str:
         """The schema as handed to llguidance: whitespace not flexible, so small
         models cannot pad with spaces until the length limit."""

@@ -20,6 +20,7 @@ from multiprocessing.connection import Connection
 from ..scan.reader import Skip, read_document
 from ..engines.base import EngineUnavailable
 from ..engines.registry import build_engine
+from .feed import serve_stream
 from .messages import (Batch, BatchDone, BatchResized, EndpointReport, EngineSpec, Heartbeat,
                        Shutdown, WorkerFailed, WorkerState)
 from ..records import AnalysisResult, FileTask, Reason, Status
@@ -37,7 +38,9 @@ class WorkerCore:
         self.hooks = test_hooks or {}
         self.root = root
 
-    def process(self, items: list[FileTask]) -> list[tuple[int, AnalysisResult]]:
+    def read(self, items: list[FileTask]) -> tuple[dict[int, AnalysisResult], list, list[int]]:
+        """Read a batch's files: (outcomes of the files that end here, documents to
+        analyze, their file ids)."""
         outcomes: dict[int, AnalysisResult] = {}
         docs, doc_ids = [], []
         for task in items:
@@ -57,6 +60,10 @@ class WorkerCore:
             doc.root = self.root
             docs.append(doc)
             doc_ids.append(task.file_id)
+        return outcomes, docs, doc_ids
+
+    def process(self, items: list[FileTask]) -> list[tuple[int, AnalysisResult]]:
+        outcomes, docs, doc_ids = self.read(items)
         if docs:
             try:
                 results = self.engine.analyze(docs)
@@ -178,33 +185,14 @@ def worker_main(worker_id: int, conn: Connection, spec: EngineSpec,
                         demonstration=bool(getattr(engine, "demonstration", False)))
     channel.send(ready)
 
-    unavailable = False
+    # og.Engine takes the next batch's files as slots free (backend/feed.py); other
+    # engines analyze one batch at a time.
+    streaming = getattr(engine, "streams", False) and not (spec.test_hooks or {}).get("no_stream")
     try:
-        while True:
-            try:
-                message = conn.recv()
-            except (EOFError, OSError):
-                break  # the supervisor is gone
-            if isinstance(message, Shutdown):
-                break
-            if not isinstance(message, Batch):
-                continue
-            busy_since[0] = time.monotonic()
-            channel.send(WorkerState(worker_id, pid, "busy", device=engine.provider,
-                                     batch_size=engine.batch_size))
-            started = time.perf_counter()
-            if unavailable:  # the run is stopping: these files stay leased, then pending
-                outcomes = []
-            else:
-                try:
-                    outcomes = core.process(message.items)
-                except EngineUnavailable as exc:
-                    unavailable = True
-                    outcomes = exc.outcomes
-                    channel.send(WorkerFailed(worker_id, str(exc), stop_run=True))
-            busy_since[0] = None
-            channel.send(BatchDone(worker_id, message.batch_id, outcomes,
-                                   time.perf_counter() - started, engine.batch_size))
+        if streaming:
+            serve_stream(engine, core, conn, channel, worker_id, pid, busy_since)
+        else:
+            serve_batches(engine, core, conn, channel, worker_id, pid, busy_since)
     except Exception as exc:
         channel.send(WorkerFailed(worker_id, f"worker {worker_id} failed: {exc}",
                                   traceback.format_exc()))
@@ -213,3 +201,34 @@ def worker_main(worker_id: int, conn: Connection, spec: EngineSpec,
     stop.set()
     channel.send(WorkerState(worker_id, pid, "stopped", device=engine.provider))
     engine.close()
+
+
+def serve_batches(engine, core: WorkerCore, conn: Connection, channel: _Channel, worker_id: int,
+                  pid: int, busy_since: list) -> None:
+    """The worker's loop, one batch at a time: until Shutdown or the pipe's end."""
+    unavailable = False
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            break  # the supervisor is gone
+        if isinstance(message, Shutdown):
+            break
+        if not isinstance(message, Batch):
+            continue
+        busy_since[0] = time.monotonic()
+        channel.send(WorkerState(worker_id, pid, "busy", device=engine.provider,
+                                 batch_size=engine.batch_size))
+        started = time.perf_counter()
+        if unavailable:  # the run is stopping: these files stay leased, then pending
+            outcomes = []
+        else:
+            try:
+                outcomes = core.process(message.items)
+            except EngineUnavailable as exc:
+                unavailable = True
+                outcomes = exc.outcomes
+                channel.send(WorkerFailed(worker_id, str(exc), stop_run=True))
+        busy_since[0] = None
+        channel.send(BatchDone(worker_id, message.batch_id, outcomes,
+                               time.perf_counter() - started, engine.batch_size))

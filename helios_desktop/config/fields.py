@@ -54,6 +54,28 @@ def _number(minimum: float, maximum: float):
     return check
 
 
+def _opt_share(value: Any) -> float | None:
+    """None (the model folder's or the runtime's own value) or a fraction in (0, 1]."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
+        raise ValueError("null (the model folder's value) or a fraction above 0 and at most 1")
+    return float(value)
+
+
+def _opt_int(minimum: int, maximum: int):
+    strict = _int(minimum, maximum)
+
+    def check(value: Any) -> int | None:
+        if value is None:
+            return None
+        try:
+            return strict(value)
+        except ValueError as exc:
+            raise ValueError(f"null (the model folder's value) or {exc}") from None
+    return check
+
+
 def _bool(value: Any) -> bool:
     if not isinstance(value, bool):
         raise ValueError("true or false")
@@ -158,6 +180,9 @@ FIELDS: dict[str, Any] = {
     "workers": _auto_or_int(1, 64, zero_means_auto=True),
     "intra_op_threads": _auto_or_int(1, 256),
     "max_batch_size": _int(1, 1024),
+    "kv_cache_share": _opt_share,
+    "kv_block_size": _opt_int(1, 65536),
+    "max_scheduled_tokens": _opt_int(1, 1 << 20),
     "max_input_tokens": _int(16, 131072),
     "max_output_tokens": _int(16, 8192),
     "include": _globs,

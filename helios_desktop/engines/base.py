@@ -66,3 +66,4 @@ class Generation:
     generated_tokens: int
     complete: bool
     error: str | None = None  # this prompt alone failed in the runtime (the others stand)
+    seconds: float | None = None  # engine time spent on it, where the engine measures it

@@ -28,6 +28,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -62,10 +63,16 @@ class _Live:
     options: object = None
     tokens: list[int] = field(default_factory=list)
     tries: int = 0
+    seconds: float = 0.0  # engine time while in flight (each step shared by its requests)
 
 
 class ContinuousScheduler:
     """Drives one og.Engine for an ``ONNXInferenceEngine`` (``owner``)."""
+
+    # Seconds inside og.Engine's run() (native work) and in this loop around it
+    # (submitting, decoding, bookkeeping): where a step's time goes (bench gpu --diagnose).
+    run_seconds = 0.0
+    loop_seconds = 0.0
 
     def __init__(self, owner):
         self.owner = owner
@@ -107,13 +114,45 @@ class ContinuousScheduler:
 
     def run(self, items: list[tuple[int, np.ndarray, str]]) -> dict[int, Generation | Failure]:
         """Generate for every ``(index, token ids, kind)``; one outcome per index."""
+        out: dict[int, Generation | Failure] = {}
+        queue = deque(items)
+
+        def pull(room: int, idle: bool) -> list | None:
+            if not queue:
+                return None
+            return [queue.popleft() for _ in range(min(room, len(queue)))]
+
+        self.stream(pull, out.__setitem__)
+        return out
+
+    def stream(self, pull: Callable[[int, bool], list | None],
+               deliver: Callable[[object, Generation | Failure], None]) -> None:
+        """``_stream``, with the time outside og.Engine's run() counted."""
+        entered, run_before = time.perf_counter(), self.run_seconds
+        try:
+            self._stream(pull, deliver)
+        finally:
+            wall = time.perf_counter() - entered
+            self.loop_seconds += wall - (self.run_seconds - run_before)
+
+    def _stream(self, pull: Callable[[int, bool], list | None],
+                deliver: Callable[[object, Generation | Failure], None]) -> None:
+        """Generate for items pulled as slots free, delivering each outcome as it ends.
+
+        ``pull(room, idle)`` returns up to ``room`` new ``(key, token ids, kind)`` items,
+        ``[]`` for none yet, or None when no more will come; ``idle`` is True when nothing
+        is in flight (the caller may then wait for work). It is asked whenever a slot is
+        free, so files of the next batch start while the last ones of this batch finish:
+        the engine never drains between batches. ``deliver(key, outcome)`` gets one
+        outcome per key; its ``seconds`` is the engine time this request was in flight,
+        each step's time shared among the requests it ran."""
         og, owner = self.og, self.owner
         flags_of = og.EngineEventFlags
         codes = og.EngineErrorCode
-        out: dict[int, Generation | Failure] = {}
-        pending = deque(_Live(i, ids, kind) for i, ids, kind in items)
+        pending: deque[_Live] = deque()
         live: dict[int, _Live] = {}
         rebuilt = False
+        ended = False
         buffer = self.engine.create_event_buffer(max(64, 4 * owner.max_batch_size))
         progress = time.monotonic()
 
@@ -122,7 +161,8 @@ class ContinuousScheduler:
             live.pop(id(item), None)
             item.tries += 1
             if item.tries > RETRIES:
-                out[item.index] = Failure(Reason.ENGINE_ERROR, f"{why} (after {RETRIES} retries)")
+                deliver(item.index, Failure(Reason.ENGINE_ERROR,
+                                            f"{why} (after {RETRIES} retries)"))
             else:
                 pending.appendleft(item)
 
@@ -130,15 +170,25 @@ class ContinuousScheduler:
             if owner.batch_size <= 1:
                 self._drop(item)
                 live.pop(id(item), None)
-                out[item.index] = Failure(Reason.OOM, f"out of memory with one request: {why}")
+                deliver(item.index, Failure(Reason.OOM, f"out of memory with one request: {why}"))
                 return
             owner._resize(max(1, owner.batch_size // 2), f"out of memory: {why}")
             self._drop(item)
             live.pop(id(item), None)
             pending.appendleft(item)
 
-        while pending or live:
+        while True:
             limit = min(owner.batch_size, self.cap) if self.cap else owner.batch_size
+            if not ended and len(pending) + len(live) < limit:
+                more = pull(limit - len(pending) - len(live), not pending and not live)
+                if more is None:
+                    ended = True
+                else:
+                    pending.extend(_Live(key, ids, kind) for key, ids, kind in more)
+            if not pending and not live:
+                if ended:
+                    return
+                continue
             unhealthy = None
             while pending and len(live) < limit:
                 item = pending.popleft()
@@ -150,12 +200,13 @@ class ContinuousScheduler:
                         pending.appendleft(item)
                         unhealthy = str(exc)
                         break
-                    out[item.index] = Failure(Reason.OOM if is_oom(exc) else Reason.ENGINE_ERROR,
-                                              f"request refused: {exc}"[:500])
+                    deliver(item.index, Failure(Reason.OOM if is_oom(exc) else Reason.ENGINE_ERROR,
+                                                f"request refused: {exc}"[:500]))
                     continue
                 live[id(item)] = item
             if not live and unhealthy is None:
                 continue
+            step = time.perf_counter()
             try:
                 events = self.engine.run(buffer) if unhealthy is None else []
             except Exception as exc:
@@ -165,6 +216,11 @@ class ContinuousScheduler:
                     progress = time.monotonic()
                     continue
                 events, unhealthy = [], str(exc)
+            spent = time.perf_counter() - step
+            self.run_seconds += spent
+            share = spent / max(1, len(live))
+            for item in live.values():
+                item.seconds += share
             by_request = {id(item.request): item for item in live.values()}
             for event in events:
                 item = by_request.get(id(event.request))
@@ -190,12 +246,13 @@ class ContinuousScheduler:
                     else:  # REQUEST_UNSERVICEABLE and anything else: this file only
                         self._drop(item)
                         live.pop(id(item), None)
-                        out[item.index] = Failure(Reason.ENGINE_ERROR, why)
+                        deliver(item.index, Failure(Reason.ENGINE_ERROR, why))
                     continue
                 if flags & int(flags_of.TURN_FINISHED):
                     text = owner.decode(item.tokens)
                     complete = event.finish_reason == og.FinishReason.EOS
-                    out[item.index] = Generation(text, len(item.ids), len(item.tokens), complete)
+                    deliver(item.index, Generation(text, len(item.ids), len(item.tokens),
+                                                   complete, seconds=item.seconds))
                     self._drop(item)
                     live.pop(id(item), None)
             if unhealthy is None and live and time.monotonic() - progress > STALL_SECONDS:
@@ -213,9 +270,6 @@ class ContinuousScheduler:
                 rebuilt = True
                 buffer = self._start_over(live, pending, owner)
                 progress = time.monotonic()
-        return out
-
-
 
     def _start_over(self, live: dict, pending, owner):
         """Put every request in flight back at the head of the queue, rebuild the engine,

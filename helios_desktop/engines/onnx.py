@@ -61,7 +61,7 @@ class ONNXInferenceEngine:
                  provider: str = "auto", requested_provider: str | None = None,
                  batching: str = "auto", max_batch_size: int = 8, max_input_tokens: int = 512,
                  max_output_tokens: int = 160, model_fields: frozenset[str] | None = None,
-                 intra_op_threads: int | None = None,
+                 intra_op_threads: int | None = None, engine_options: dict | None = None,
                  on_batch_resized: Callable[[int, int, str], None] | None = None):
         """``provider`` is auto, cuda or cpu. A caller that resolved ``auto`` already (the
         worker, from its spec) passes the resolved one and ``requested_provider``: when the
@@ -97,7 +97,12 @@ class ONNXInferenceEngine:
         self.model_fields = model_fields
         self.on_batch_resized = on_batch_resized
         self.intra_op_threads = intra_op_threads
+        self.engine_options = dict(engine_options or {})
         self._successes = 0
+        # Static batches: seconds in og.Generator's native calls and in Python around them
+        # (og.Engine keeps its own, on the scheduler); bench gpu --diagnose reads both.
+        self.run_seconds = 0.0
+        self.loop_seconds = 0.0
         try:
             self._load(self.provider)
         except Exception as exc:
@@ -122,7 +127,10 @@ class ONNXInferenceEngine:
         # Base models with the built-in schema get a grammar whose summary opens with
         # the file's kind ("This Python source ..."); others get the schema as is.
         self.kind_grammar = not self.chat and schema.is_default
-        self._json_grammar = prompts.json_grammar(schema)
+        # A chat model is asked only the fields it may decide (a shorter prompt, grammar
+        # and answer); a base model's grammar spells out every built-in field.
+        self.asked = schema.asked(model_fields) if self.chat else schema
+        self._json_grammar = prompts.json_grammar(self.asked)
         self._tail_tokens: dict[int, bool] = {}
         self.demonstration = self.folder.demonstration
 
@@ -140,9 +148,13 @@ class ONNXInferenceEngine:
             config.clear_providers()
             if provider == "cuda":
                 config.append_provider("cuda")
+        paged = self.folder.paged_attention and provider == "cuda"
+        if paged and self.engine_options:
+            # Only a paged-attention model on CUDA batches dynamically; elsewhere og.Engine
+            # batches statically and these keys would change what it does.
+            config.overlay(json.dumps({"engine": {"dynamic_batching": self.engine_options}}))
         self.model = og.Model(config)
         self.tokenizer = og.Tokenizer(self.model)
-        paged = self.folder.paged_attention and provider == "cuda"
         # auto: og.Engine where it runs and measured fastest (PERFORMANCE.md, batch design):
         # paged attention on CUDA, and builds known to keep every position's logits.
         if self.batching == "continuous" or (self.batching == "auto"
@@ -172,7 +184,7 @@ class ONNXInferenceEngine:
         text = self._fit(doc.text)
         if self.chat:
             return self.tokenizer.apply_chat_template(
-                prompts.chat_messages(doc, text, self.schema), add_generation_prompt=True)
+                prompts.chat_messages(doc, text, self.asked), add_generation_prompt=True)
         return prompts.completion_prompt(doc, text, self.schema)
 
     def prepare(self, docs: list[Document]) -> list[_Prepared]:
@@ -233,6 +245,46 @@ class ONNXInferenceEngine:
                 self._resize(min(self.max_batch_size, self.batch_size * 2), "recovered")
         return [results[i] for i in range(len(docs))]
 
+    @property
+    def streams(self) -> bool:
+        """True when files can be fed as slots free (og.Engine): see ``stream``."""
+        return self.scheduler is not None
+
+    def stream(self, pull: Callable[[int, bool], list | None],
+               deliver: Callable[[object, AnalysisResult], None]) -> None:
+        """Analyze documents pulled as og.Engine frees slots, one result delivered per
+        document as it ends. ``pull(room, idle)`` returns up to ``room`` ``(key,
+        Document)`` pairs, ``[]`` for none yet, or None when no more will come (``idle``:
+        nothing is in flight, so the caller may wait for work)."""
+        docs: dict[object, Document] = {}
+
+        def pull_prompts(room: int, idle: bool) -> list | None:
+            got = pull(room, idle)
+            if got is None:
+                return None
+            items = []
+            for key, doc in got:
+                try:
+                    ids = self.prepare([doc])[0].ids
+                except Exception as exc:
+                    deliver(key, AnalysisResult(doc.path, Status.FAILED,
+                                                reason=Reason.ENGINE_ERROR,
+                                                message=f"tokenization failed: {exc}"))
+                    continue
+                docs[key] = doc
+                items.append((key, ids, doc.kind))
+            return items
+
+        def done(key, outcome) -> None:
+            doc = docs.pop(key)
+            if isinstance(outcome, Failure):
+                deliver(key, AnalysisResult(doc.path, Status.FAILED, reason=outcome.reason,
+                                            message=outcome.message[:500]))
+            else:
+                deliver(key, self._finish(doc, outcome, outcome.seconds or 0.0))
+
+        self.scheduler.stream(pull_prompts, done)
+
     def _analyze_continuous(self, prepared: list, results: dict[int, AnalysisResult]) -> None:
         started = time.perf_counter()
         outcomes = self.scheduler.run([(i, p.ids, p.doc.kind) for i, p in prepared])
@@ -280,7 +332,8 @@ class ONNXInferenceEngine:
             self.on_batch_resized(old, size, why)
 
     def _finish(self, doc: Document, gen: Generation, seconds: float) -> AnalysisResult:
-        return finish(doc, gen, seconds, self.schema, self.max_output_tokens, self.model_fields)
+        return finish(doc, gen, seconds, self.schema, self.max_output_tokens, self.model_fields,
+                      self.asked)
 
     # -- generation -------------------------------------------------------------------------
 
@@ -289,7 +342,7 @@ class ONNXInferenceEngine:
         row, without the endless tail (each request has its own guidance state)."""
         if self.kind_grammar:
             return "lark_grammar", prompts.base_model_grammar(list(CATEGORIES), kind, tail=False)
-        return "json_schema", self.schema.guidance_json()
+        return "json_schema", self.asked.guidance_json()
 
     def decode(self, tokens: list[int]) -> str:
         return self.tokenizer.decode(np.array(tokens, dtype=np.int32)) if tokens else ""
@@ -328,13 +381,17 @@ class ONNXInferenceEngine:
         # prompts.TAIL_RULES), and we stop the loop ourselves once every row has
         # closed its object.
         params.set_guidance("lark_grammar", grammar)
+        entered = time.perf_counter()
         generator = og.Generator(self.model, params)
         generator.append_tokens(tokens)
+        native = time.perf_counter() - entered
         generated = [[] for _ in range(n)]
         closed = [False] * n
         steps = 0
         while not all(closed) and steps < self.max_output_tokens and not generator.is_done():
+            step = time.perf_counter()
             generator.generate_next_token()
+            native += time.perf_counter() - step
             steps += 1
             for row, token in enumerate(generator.get_next_tokens()):
                 if closed[row]:
@@ -344,6 +401,8 @@ class ONNXInferenceEngine:
                 if self._is_tail(token):
                     closed[row] = True
         del generator
+        self.run_seconds += native
+        self.loop_seconds += time.perf_counter() - entered - native
         out = []
         for row in range(n):
             text = self.tokenizer.decode(np.array(generated[row], dtype=np.int32))

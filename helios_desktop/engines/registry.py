@@ -38,6 +38,17 @@ class EngineChoice:
         return self.model.name if self.model is not None else ""
 
 
+# Helios settings -> og.Engine's dynamic_batching keys in genai_config.json (0.18).
+ENGINE_SETTINGS = {"kv_cache_share": "gpu_utilization_factor", "kv_block_size": "block_size",
+                   "max_scheduled_tokens": "max_scheduled_tokens"}
+
+
+def engine_options(settings) -> dict:
+    """The dynamic-batching keys the config sets (those left null keep the folder's)."""
+    return {key: getattr(settings, name) for name, key in ENGINE_SETTINGS.items()
+            if getattr(settings, name, None) is not None}
+
+
 def choose_engine(settings, *, schema=None, resolve: bool = True) -> EngineChoice:
     """The engine the settings choose. ``schema``: the run's ``AnalysisSchema`` (None: the
     built-in one). ``resolve`` False only reads the settings (no model folder, no CUDA probe,
@@ -104,6 +115,7 @@ def build_engine(spec: EngineSpec, on_resized=None, on_report=None):
                                max_output_tokens=spec.max_output_tokens,
                                model_fields=spec.model_fields,
                                intra_op_threads=spec.intra_op_threads,
+                               engine_options=spec.engine_options,
                                on_batch_resized=on_resized)
 
 

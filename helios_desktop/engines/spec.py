@@ -50,6 +50,8 @@ class EngineSpec:
     engine: str = "onnx"
     endpoints: EndpointsSpec | None = None
     model_fields: frozenset[str] | None = None  # what the model may decide (None: every field)
+    # og.Engine's dynamic batching settings set by the config (genai_config.json keys)
+    engine_options: dict = field(default_factory=dict)
 
     @property
     def model_name(self) -> str:

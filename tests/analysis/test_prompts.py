@@ -48,3 +48,45 @@ def test_a_custom_schema_keeps_its_own_field_descriptions():
         "required": ["title"]})
     system = prompts.system_message(schema)
     assert "The document's title." in system and "title at most 80 characters" in system
+
+
+def test_the_asked_part_of_the_built_in_schema():
+    schema = load_schema(None)
+    asked = schema.asked(frozenset({"keywords", "summary"}))
+    assert asked.fields == ["summary", "keywords"]  # the built-in order
+    assert asked.builtin_fields == ("summary", "keywords")
+    assert asked.validate({"summary": "A note.", "keywords": ["garden"]}) is None
+    assert asked.validate({"summary": "A note.", "keywords": [], "category": "log"})
+    system = prompts.system_message(asked)
+    assert "Summary:" in system and "Keywords:" in system and "untrusted" in system
+    assert "contains_personal_data" not in system
+    # every field, no field, or a user's schema: nothing to shrink
+    assert schema.asked(None) is schema and schema.asked(frozenset()) is schema
+    custom = load_schema({"type": "object", "properties": {"title": {"type": "string"}}})
+    assert custom.asked(frozenset({"summary"})) is custom and custom.builtin_fields is None
+
+
+def test_the_evidence_line_names_category_and_language_only_when_asked():
+    doc = Document(b"/x/a.py", "Python source", "print(1)\n", root=b"/x",
+                   hints={"category": "source_code", "language": "Python"})
+    schema = load_schema(None)
+    assert prompts.evidence_lines(doc, schema) == [
+        "File: a.py (Python source, category source_code, language Python)"]
+    assert prompts.evidence_lines(doc, schema.asked(frozenset({"summary"}))) == [
+        "File: a.py (Python source)"]
+
+
+def test_the_prompt_ends_with_the_file_and_finish_fills_the_unasked_fields():
+    from helios_desktop.analysis.outcome import finish
+    from helios_desktop.engines.base import Generation
+
+    schema = load_schema(None)
+    asked = schema.asked(frozenset({"summary"}))
+    doc = _doc()
+    gen = Generation(text=json.dumps({"summary": "A thank-you letter to Ms. Okafor for a tour."}),
+                     prompt_tokens=10, generated_tokens=12, complete=True)
+    result = finish(doc, gen, 0.1, schema, 160, frozenset({"summary"}), asked)
+    assert set(result.data) == set(schema.fields)
+    assert result.decided_by["summary"] == "model"
+    assert {result.decided_by[f] for f in schema.fields if f != "summary"} == {"evidence"}
+    assert result.quality["keywords"] == {"verdict": "not_asked"}

@@ -80,3 +80,21 @@ def test_model_fields_on_the_command_line():
     bad = helios("config", "show", "--set", "model_fields=[summary,colour]")
     assert bad.returncode == 1 and "'model_fields'" in bad.stderr and "'colour'" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+def test_engine_knobs_are_checked_and_reach_the_engine_options(tmp_path):
+    from helios_desktop.config import ConfigError, load_settings
+    from helios_desktop.engines.registry import engine_options
+
+    settings = load_settings(overrides={"kv_cache_share": 0.5, "max_scheduled_tokens": 4096})
+    assert engine_options(settings) == {"gpu_utilization_factor": 0.5,
+                                        "max_scheduled_tokens": 4096}
+    assert engine_options(load_settings()) == {}  # null: the model folder's own values
+    for key, bad in (("kv_cache_share", 1.5), ("kv_cache_share", 0), ("kv_block_size", 0),
+                     ("max_scheduled_tokens", "many")):
+        try:
+            load_settings(overrides={key: bad})
+        except ConfigError as exc:
+            assert key in str(exc)
+        else:
+            raise AssertionError(f"{key}={bad!r} was accepted")

@@ -102,3 +102,77 @@ def test_a_model_asked_nothing_is_not_loaded(tmp_path):
         assert status == "done" and summary
         assert set(json.loads(decided).values()) == {"evidence"}
         assert json.loads(quality)["gate"] == "not_asked"
+
+
+# A Llama-3-style chat template (as bench/gpu.py gives its model): the tiny model then
+# takes the chat path, where the model is asked only the fields it may decide.
+CHAT_TEMPLATE = (
+    "{{ bos_token }}{% for message in messages %}"
+    "<|start_header_id|>{{ message['role'] }}<|end_header_id|>\n\n"
+    "{{ message['content'] | trim }}<|eot_id|>{% endfor %}"
+    "{% if add_generation_prompt %}<|start_header_id|>assistant<|end_header_id|>\n\n{% endif %}")
+
+
+@pytest.fixture
+def tiny_chat_model(tmp_path, tiny_model):
+    import shutil
+
+    path = tmp_path / "tiny-chat"
+    shutil.copytree(tiny_model, path)
+    config = json.loads((path / "tokenizer_config.json").read_text())
+    config["chat_template"] = CHAT_TEMPLATE
+    (path / "tokenizer_config.json").write_text(json.dumps(config))
+    assert ModelFolder.read(path).has_chat_template
+    return path
+
+
+def test_a_chat_model_is_asked_only_its_fields(tmp_path, tiny_chat_model):
+    """The grammar, and so the answer, hold the asked fields only; the stored result still
+    has every field, the others decided by the evidence."""
+    folder_in = tmp_path / "in"
+    folder_in.mkdir()
+    (folder_in / "notes.txt").write_text("Ideas for the garden: tomatoes, carrots and a compost bin.\n")
+    (folder_in / "a.py").write_text("def add(a, b):\n    return a + b\n")
+    db = tmp_path / "h.db"
+    result = helios(*analyze_args(folder_in, db, tiny_chat_model,
+                                  "--set", "model_fields=[summary, keywords]"))
+    assert result.returncode == 0, result.stderr
+    conn = sqlite3.connect(db)
+    rows = conn.execute("SELECT raw_output, summary, category, language, keywords, decided_by, "
+                        "quality FROM analysis_results").fetchall()
+    conn.close()
+    assert len(rows) == 2
+    answered = 0
+    for raw, summary, category, language, keywords, decided, quality in rows:
+        decided, quality = json.loads(decided), json.loads(quality)
+        assert category and summary is not None and keywords is not None
+        for field in ("category", "language", "contains_personal_data"):
+            assert decided[field] == "evidence"
+        try:
+            answer = json.loads(raw)
+        except ValueError:  # noise cut at the token limit: the evidence fills every field
+            assert quality["summary"]["verdict"] == "bad_output"
+            continue
+        answered += 1
+        assert set(answer) == {"summary", "keywords"}
+        assert quality["summary"]["verdict"] != "not_asked"
+    assert answered, "no answer of the tiny model closed within max_output_tokens"
+
+
+def test_the_prompt_asks_only_the_fields_the_model_decides(tiny_chat_model):
+    from helios_desktop.analysis.schema import load_schema
+    from helios_desktop.engines.onnx import ONNXInferenceEngine
+    from helios_desktop.records import Document
+
+    engine = ONNXInferenceEngine(tiny_chat_model, load_schema(None), provider="cpu",
+                                 model_fields=frozenset({"summary"}))
+    try:
+        doc = Document(b"/x/a.py", "Python source", "print(1)\n", root=b"/x",
+                       hints={"category": "source_code", "language": "Python"})
+        prompt = engine.prompt_text(doc)
+        guidance = json.loads(engine.request_guidance("Python source")[1])
+    finally:
+        engine.close()
+    assert "Summary:" in prompt and "Keywords:" not in prompt
+    assert "contains_personal_data" not in prompt and "category source_code" not in prompt
+    assert list(guidance["properties"]) == ["summary"] and guidance["required"] == ["summary"]

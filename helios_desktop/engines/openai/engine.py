@@ -43,6 +43,8 @@ class OpenAIEngine:
         self.max_input_tokens = max_input_tokens
         self.max_output_tokens = max_output_tokens
         self.model_fields = model_fields  # what the model may decide (None: every field)
+        # the server is asked only those fields: a shorter prompt, schema and answer
+        self.asked = schema.asked(model_fields)
         self.on_report = on_report
         self.model_name = spec.api_model
         self.batch_size = 2 * spec.max_concurrency * len(spec.urls)
@@ -59,7 +61,7 @@ class OpenAIEngine:
             SECRETS.add(key)
         self.client = ServerClient(spec, headers, max_output_tokens)
         self.fitter = TextFitter(self.client.count_at)
-        self._response_schema = json.loads(schema.guidance_json())
+        self._response_schema = json.loads(self.asked.guidance_json())
         self._response_schema.pop("x-guidance", None)
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="helios-endpoints",
@@ -163,7 +165,8 @@ class OpenAIEngine:
             gen, seconds = task.result()
             self.scheduler.succeeded(ep, seconds)
             batch.results[job.index] = finish(job.doc, gen, seconds, self.schema,
-                                              self.max_output_tokens, self.model_fields)
+                                              self.max_output_tokens, self.model_fields,
+                                              self.asked)
             return
         if not isinstance(exc, Failure):
             exc = Failure("error", f"{exc.__class__.__name__}: {exc}")
@@ -186,7 +189,7 @@ class OpenAIEngine:
         cut by the conservative estimate)."""
         if text is None:
             text = estimate_cut(doc.text, self.max_input_tokens)
-        messages = json.loads(prompts.chat_messages(doc, text, self.schema))
+        messages = json.loads(prompts.chat_messages(doc, text, self.asked))
         if dialect == "json_schema":
             fmt = {"type": "json_schema",
                    "json_schema": {"name": "file_analysis", "strict": True,
