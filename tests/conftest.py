@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+# The window's fixtures (make_window, window): one support module, not another test file.
+pytest_plugins = ["gui_support"]
+
 REPO = Path(__file__).resolve().parent.parent
 TINY_MODEL = REPO / "models" / "tiny-llama"
 SAMPLES = REPO / "resources" / "samples"

@@ -14,7 +14,7 @@ from typing import Any, TextIO
 
 VERSION = 1
 EVENTS = ("run_started", "scan_progress", "progress", "worker", "batch_resized",
-          "file_failed", "run_finished", "error", "endpoint", "calibrating")
+          "file_failed", "run_finished", "error", "endpoint", "calibrating", "telemetry")
 
 
 class EventError(ValueError):

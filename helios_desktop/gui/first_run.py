@@ -1,0 +1,85 @@
+"""The first run: no usable model yet, so offer the demonstration model or a model folder."""
+
+from __future__ import annotations
+
+from ..config import save_user_settings
+from ..engines.model_folder import model_note
+from .backend import backend_command
+from .qt import QFileDialog, QObject, QProcess
+from .session import Session
+
+
+class FirstRunPanel(QObject):
+    """Owns firstRunPanel with its label and buttons, and the demonstration model's build."""
+
+    def __init__(self, form, session: Session, parent=None):
+        super().__init__(parent)
+        self.form, self.session = form, session
+        self.builder: QProcess | None = None
+        form.buildModelButton.clicked.connect(self.build_default_model)
+        form.chooseModelButton.clicked.connect(self.choose_folder)
+        session.settings_changed.connect(self.update)
+        self.update()
+
+    def update(self) -> None:
+        ready, why = self.session.engine_ready()
+        f = self.form
+        f.firstRunPanel.setVisible(not ready)
+        if not ready and self.builder is None:
+            missing = bool(self.session.settings.model_path)
+            f.firstRunLabel.setText(why if missing else
+                                    "No model is set up yet. Helios can build its small "
+                                    "demonstration model now (a few minutes, once), or you can "
+                                    "choose a model folder.")
+            f.buildModelButton.setVisible(not missing)
+
+    def build_default_model(self) -> None:
+        """Build the demonstration model in a child process, showing its progress."""
+        if self.builder is not None:
+            return
+        cmd = backend_command() + ["models", "build-default"]
+        proc = QProcess(self)
+        proc.setProcessChannelMode(QProcess.ProcessChannelMode.MergedChannels)
+        proc.readyReadStandardOutput.connect(self._builder_output)
+        proc.finished.connect(self._builder_finished)
+        self.builder = proc
+        self.form.buildModelButton.setEnabled(False)
+        self.form.firstRunLabel.setText("Building the demonstration model…")
+        proc.start(cmd[0], cmd[1:])
+
+    def _builder_output(self) -> None:
+        text = bytes(self.builder.readAllStandardOutput()).decode("utf-8", "replace")
+        for line in text.splitlines():
+            if line.strip():
+                self.session.log.emit(line)
+                if line.startswith("helios:"):
+                    self.form.firstRunLabel.setText(line.removeprefix("helios:").strip())
+
+    def _builder_finished(self, code: int, _status) -> None:
+        self.builder = None
+        self.form.buildModelButton.setEnabled(True)
+        # The settings are the same; what they resolve to (the built model) changed.
+        self.session.settings_changed.emit()
+        if code == 0 and self.session.engine_ready()[0]:
+            self.session.status.emit("The demonstration model is ready.")
+        else:
+            self.form.firstRunLabel.setText(
+                f"Building the model failed (exit code {code}); see the Log tab. You can also "
+                "choose a model folder.")
+
+    def choose_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self.form.firstRunPanel.window(),
+                                                  "Choose a model folder")
+        if folder:
+            self.use_model(folder)
+
+    def use_model(self, folder: str) -> bool:
+        """Make ``folder`` the model in the user's config file, if it is a usable model."""
+        usable, note = model_note(folder)
+        if not usable:
+            self.session.message.emit(note)
+            return False
+        save_user_settings({"model_path": folder})
+        self.session.reload_settings()
+        self.session.status.emit(f"Using the model in {folder}")
+        return True
