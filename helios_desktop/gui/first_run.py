@@ -1,23 +1,29 @@
-"""The first run: no usable model yet, so offer the demonstration model or a model folder."""
+"""The first run and File › Choose Model: no usable model yet, so offer the model chooser and the demonstration model."""
 
 from __future__ import annotations
 
-from ..config import save_user_settings
+from ..config import ConfigError, save_user_settings
 from ..engines.model_folder import model_note
 from .backend import backend_command
-from .qt import QFileDialog, QObject, QProcess
+from .chooser import ChooserSources, ModelChooser, core_sources
+from .qt import QObject, QProcess
 from .session import Session
 
 
 class FirstRunPanel(QObject):
-    """Owns firstRunPanel with its label and buttons, and the demonstration model's build."""
+    """Owns firstRunPanel with its label and buttons, the model chooser, and the
+    demonstration model's build."""
 
-    def __init__(self, form, session: Session, parent=None):
+    def __init__(self, form, session: Session, parent=None,
+                 sources: ChooserSources | None = None):
         super().__init__(parent)
         self.form, self.session = form, session
+        self.sources = sources
         self.builder: QProcess | None = None
+        self.chooser: ModelChooser | None = None
         form.buildModelButton.clicked.connect(self.build_default_model)
-        form.chooseModelButton.clicked.connect(self.choose_folder)
+        form.chooseModelButton.clicked.connect(self.open_chooser)
+        form.actionChooseModel.triggered.connect(self.open_chooser)
         session.settings_changed.connect(self.update)
         self.update()
 
@@ -67,11 +73,29 @@ class FirstRunPanel(QObject):
                 f"Building the model failed (exit code {code}); see the Log tab. You can also "
                 "choose a model folder.")
 
-    def choose_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self.form.firstRunPanel.window(),
-                                                  "Choose a model folder")
-        if folder:
-            self.use_model(folder)
+    def open_chooser(self) -> ModelChooser:
+        """Show the chooser (made once; its catalog and server list are read each time)."""
+        if self.chooser is None:
+            chooser = ModelChooser(self.sources or core_sources(),
+                                   self.form.firstRunPanel.window())
+            chooser.folder_chosen.connect(self.use_model)
+            chooser.server_chosen.connect(self.use_server)
+            chooser.demo_chosen.connect(self.build_default_model)
+            self.chooser = chooser
+        if not self.chooser.isVisible():
+            self.chooser.load()
+        self.chooser.show()  # a dialog of the window: shown above it
+        return self.chooser
+
+    def use_server(self, url: str, model: str) -> None:
+        """Send the files to the model server at ``url`` (its model ``model``)."""
+        try:
+            save_user_settings({"engine": "openai", "endpoints": [url], "api_model": model})
+            self.session.reload_settings()
+        except ConfigError as exc:
+            self.session.message.emit(f"Settings problem: {exc}")
+            return
+        self.session.status.emit(f"Using the model server {url} (model {model})")
 
     def use_model(self, folder: str) -> bool:
         """Make ``folder`` the model in the user's config file, if it is a usable model."""
@@ -79,7 +103,12 @@ class FirstRunPanel(QObject):
         if not usable:
             self.session.message.emit(note)
             return False
-        save_user_settings({"model_path": folder})
+        # A folder chosen is the model used, also where a model server was set before.
+        save_user_settings({"model_path": folder, "engine": "onnx"})
         self.session.reload_settings()
         self.session.status.emit(f"Using the model in {folder}")
         return True
+
+    def shutdown(self) -> None:
+        if self.chooser is not None:
+            self.chooser.shutdown()

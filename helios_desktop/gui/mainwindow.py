@@ -166,5 +166,6 @@ class MainWindow(QMainWindow):
     def shutdown(self) -> None:
         """Stop every thread this window started, and wait for them."""
         self.folder_panel.cancel()
+        self.first_run.shutdown()
         self.exports.shutdown()
         self.results.model.close()
