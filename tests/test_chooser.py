@@ -46,9 +46,12 @@ class SlowHandler(SimpleHTTPRequestHandler):
     delay = 0.0
 
     def copyfile(self, source, outputfile):
-        while chunk := source.read(65536):
-            outputfile.write(chunk)
-            time.sleep(self.delay)
+        try:
+            while chunk := source.read(65536):
+                outputfile.write(chunk)
+                time.sleep(self.delay)
+        except ConnectionError:
+            pass  # the client cancelled
 
     def log_message(self, *args):
         pass
@@ -119,8 +122,18 @@ def chooser(qtbot):
         c.shutdown()
 
 
+LLAMA_LICENCE = "LLAMA 3.2 COMMUNITY LICENSE AGREEMENT\nLlama 3.2 Version Release Date: ..."
+
+
 def test_the_catalog_shows_fit_size_and_licence_and_asks_for_the_llama_licence(qtbot, chooser, tmp_path):
-    c = chooser(ChooserSources(download=http_download("http://127.0.0.1:9", tmp_path)))
+    read = []
+
+    def licence(entry):
+        read.append((entry["name"], threading.current_thread() is threading.main_thread()))
+        return LLAMA_LICENCE
+
+    c = chooser(ChooserSources(download=http_download("http://127.0.0.1:9", tmp_path),
+                               licence=licence))
     c.set_catalog(CATALOG)
     f = c.form
     table = f.catalogTable
@@ -133,6 +146,12 @@ def test_the_catalog_shows_fit_size_and_licence_and_asks_for_the_llama_licence(q
     table.selectRow(1)  # the Llama licence: accepted first
     assert f.licenceCheck.isEnabled() and "Llama 3.2 Community License" in f.licenceCheck.text()
     assert not f.downloadButton.isEnabled()
+    qtbot.mouseClick(f.licenceButton, Qt.MouseButton.LeftButton)  # read off the GUI thread
+    qtbot.waitUntil(lambda: c.licence_box is not None and c.licence_box.isVisible(),
+                    timeout=10_000)
+    assert read == [("llama-3.2-1b-instruct-cpu-int4", False)]
+    assert c.licence_box.detailedText() == LLAMA_LICENCE
+    c.licence_box.close()
     f.licenceCheck.setChecked(True)
     assert f.downloadButton.isEnabled()
     table.selectRow(2)  # does not fit: says why, offers no download
@@ -247,3 +266,65 @@ def test_the_window_offers_the_chooser_on_the_first_run_and_in_the_file_menu(qtb
     assert w.session.endpoint_target() is None
     assert w.session.settings.model_path == str(TINY_MODEL)
     c.close()
+
+
+def test_the_cores_catalog_and_probe_fill_the_chooser(qtbot, chooser):
+    """With the core's catalog and server probe (issue 22's core part; skipped where the
+    core does not have them yet): every entry listed with its fit, the probe answered."""
+    hub_catalog = pytest.importorskip("helios_desktop.engines.hub_catalog")
+    from helios_desktop.gui.chooser import core_sources
+
+    sources = core_sources()
+    assert sources.catalog and sources.servers and sources.download
+    c = chooser(sources)
+    c.load()
+    entries = hub_catalog.catalog_with_fit()
+    qtbot.waitUntil(lambda: c.form.catalogTable.rowCount() == len(entries) > 0, timeout=30_000)
+    qtbot.waitUntil(lambda: "found" in c.form.serversLabel.text(), timeout=30_000)
+    names = {c.form.catalogTable.item(r, 0).text() for r in range(len(entries))}
+    assert names == {entry.name for entry, _fit in entries}
+
+
+def test_a_catalog_model_pulled_from_the_hub_becomes_the_windows_model(qtbot, make_window,
+                                                                      tmp_path, monkeypatch):
+    """END TO END with the core's pull (huggingface_hub against the stand-in hub on
+    127.0.0.1; skipped where the core or tests/hub_server.py are not there yet): the first
+    run's chooser downloads the entry, verifies it, and the window can start."""
+    pytest.importorskip("helios_desktop.engines.hub_pull")
+    hub_server = pytest.importorskip("hub_server")
+    import yaml
+
+    from helios_desktop.gui.chooser import core_sources
+
+    hub = hub_server.HubServer(TINY_MODEL).start()
+    try:
+        hub.throttle = 0.05  # progress to see, and to show
+        catalog = tmp_path / "catalog.yaml"
+        catalog.write_text(yaml.safe_dump({"models": [hub.entry("tiny-llama-hub")]}))
+        monkeypatch.setenv("HF_ENDPOINT", hub.url)
+        monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
+        monkeypatch.setenv("HF_HUB_DISABLE_TELEMETRY", "1")
+        monkeypatch.setenv("HELIOS_CATALOG", str(catalog))
+        w = make_window("")
+        sources = core_sources()
+        w.first_run.sources = ChooserSources(catalog=sources.catalog, servers=lambda: [],
+                                             download=sources.download)
+        qtbot.mouseClick(w.form.chooseModelButton, Qt.MouseButton.LeftButton)
+        c = w.first_run.chooser
+        qtbot.waitUntil(lambda: c.form.catalogTable.rowCount() > 0, timeout=30_000)
+        table = c.form.catalogTable  # the shipped entries and this site's one
+        c.form.catalogTable.selectRow(next(r for r in range(table.rowCount())
+                                           if table.item(r, 0).text() == "tiny-llama-hub"))
+        assert c.form.downloadButton.isEnabled(), c.form.downloadLabel.text()
+        seen = []
+        with qtbot.waitSignal(c.folder_chosen, timeout=120_000) as chosen:
+            c.start_download()
+            qtbot.waitUntil(lambda: seen.append(c.form.downloadLabel.text()) or
+                            "/s" in c.form.downloadLabel.text(), timeout=60_000)
+        assert (Path(chosen.args[0]) / "genai_config.json").exists()
+        assert not w.form.firstRunPanel.isVisible()
+        assert w.session.engine_ready() == (True, "")
+        assert w.session.settings.model_path == chosen.args[0]
+        c.close()
+    finally:
+        hub.stop()

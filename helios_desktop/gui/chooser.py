@@ -21,7 +21,8 @@ from .charts import RateWindow
 from .forms import form_class
 from .jobs import Job, JobContext, run_in_background
 from .prescan import human_bytes
-from .qt import (QDialog, QFileDialog, QHeaderView, QProcess, Qt, QTableWidgetItem, pyqtSignal)
+from .qt import (QDialog, QFileDialog, QHeaderView, QMessageBox, QProcess, Qt, QTableWidgetItem,
+                 pyqtSignal)
 
 # Licences that ask nothing of the person beyond keeping the notice; any other (the Llama
 # 3.2 Community License) is shown and must be accepted before the download starts.
@@ -37,6 +38,7 @@ class ChooserSources:
     servers: Callable[[], list[dict]] | None = None   # model servers on the loopback ports
     download: Callable[[dict, JobContext], str] | None = None  # -> the installed folder;
     # reports (bytes done, bytes total) through the context and stops when it is cancelled
+    licence: Callable[[dict], str] | None = None  # an entry's licence text (may need the network)
 
 
 def core_sources() -> ChooserSources:
@@ -65,7 +67,8 @@ def core_sources() -> ChooserSources:
                                  progress=lambda p: context.report((p.done_bytes,
                                                                     p.total_bytes))))
 
-    return ChooserSources(catalog, servers, download)
+    return ChooserSources(catalog, servers, download,
+                          lambda entry: hub_pull.licence_text(entry["entry"]))
 
 
 def needs_acceptance(entry: dict) -> bool:
@@ -117,6 +120,7 @@ class ModelChooser(QDialog):
         self.download: Job | None = None
         self.loads: list[Job] = []  # the catalog read and the server probe
         self.verifier: QProcess | None = None
+        self.licence_box: QMessageBox | None = None
         self._rate = RateWindow(span=5.0)
         self._drawn = 0.0
         f = self.form
@@ -126,6 +130,7 @@ class ModelChooser(QDialog):
             table.horizontalHeader().setStretchLastSection(True)
         f.catalogTable.itemSelectionChanged.connect(self._entry_selected)
         f.licenceCheck.toggled.connect(lambda _on: self._update_download())
+        f.licenceButton.clicked.connect(self.show_licence)
         f.downloadButton.clicked.connect(self.start_download)
         f.cancelButton.clicked.connect(self.cancel_download)
         f.serversTable.itemSelectionChanged.connect(self._server_selected)
@@ -211,7 +216,28 @@ class ModelChooser(QDialog):
         check.setEnabled(asks)
         check.setText(f"I accept the {entry['licence']} of {entry['name']}" if asks
                       else "I accept the model's licence")
+        self.form.licenceButton.setEnabled(asks and self.sources.licence is not None)
         self._update_download()
+
+    def show_licence(self) -> None:
+        """The selected entry's licence text, read in the background, in a window of its own."""
+        entry = self.selected_entry()
+        if entry is None or self.sources.licence is None:
+            return
+        self.form.licenceButton.setEnabled(False)
+        read = self.sources.licence
+        self._load(lambda: read(entry), lambda text: self._licence_read(entry, text),
+                   lambda message, _details: self._licence_read(entry, f"Reading it {message}"))
+
+    def _licence_read(self, entry: dict, text: str) -> None:
+        self.form.licenceButton.setEnabled(True)
+        box = QMessageBox(QMessageBox.Icon.Information, entry["licence"],
+                          f"{entry['name']} is provided under the {entry['licence']}. Read it "
+                          "below before you accept it.", QMessageBox.StandardButton.Close, self)
+        box.setDetailedText(text)
+        box.setModal(False)
+        box.show()
+        self.licence_box = box
 
     def _update_download(self) -> None:
         f = self.form
