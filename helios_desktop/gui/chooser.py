@@ -5,24 +5,22 @@ The chooser takes its data as plain lists of dicts, the core's shapes: catalog e
 found {kind, url, models}. ``ChooserSources`` names the core functions that produce them
 and the one that downloads an entry; a route whose source is missing says so instead of
 pretending. Downloads and the server probe run as background jobs (jobs.py); a chosen
-folder is verified in a child process (`helios models verify`), and the verdict shown.
+folder is verified in a child process (model_check.py), and the verdict shown.
 """
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from dataclasses import dataclass
 from typing import Callable
 
-from .backend import backend_command
 from .charts import RateWindow
 from .forms import form_class
 from .jobs import Job, JobContext, run_in_background
+from .model_check import ModelCheck
 from .prescan import human_bytes
-from .qt import (QDialog, QFileDialog, QHeaderView, QMessageBox, QProcess, Qt, QTableWidgetItem,
-                 pyqtSignal)
+from .qt import QDialog, QFileDialog, QHeaderView, QMessageBox, Qt, QTableWidgetItem, pyqtSignal
 
 # Licences that ask nothing of the person beyond keeping the notice; any other (the Llama
 # 3.2 Community License) is shown and must be accepted before the download starts.
@@ -119,7 +117,8 @@ class ModelChooser(QDialog):
         self.servers: list[tuple[str, str, str]] = []
         self.download: Job | None = None
         self.loads: list[Job] = []  # the catalog read and the server probe
-        self.verifier: QProcess | None = None
+        self.check = ModelCheck(self)
+        self.check.finished.connect(self._checked)
         self.licence_box: QMessageBox | None = None
         self._rate = RateWindow(span=5.0)
         self._drawn = 0.0
@@ -331,38 +330,15 @@ class ModelChooser(QDialog):
     # -- verification --------------------------------------------------------------------------
 
     def verify(self, folder: str) -> None:
-        """Load ``folder`` and generate once, in a child process (ONNX Runtime holds the
-        GIL while it loads); on success the folder is chosen."""
-        if self.verifier is not None:
-            self.verifier.kill()  # its verdict is ignored: it is no longer self.verifier
-        cmd = backend_command() + ["models", "verify", folder]
-        proc = QProcess(self)
-        proc.finished.connect(lambda code, _status: self._verified(proc, folder, code))
-        self.verifier = proc
+        """Check ``folder`` in the background; when it works, it is chosen."""
         self.form.verdictLabel.setText(f"Checking the model in {folder}…")
-        proc.start(cmd[0], cmd[1:])
+        self.check.start(folder)
 
-    def _verified(self, proc: QProcess, folder: str, code: int) -> None:
-        if proc is not self.verifier:
-            return
-        self.verifier = None
-        out = bytes(proc.readAllStandardOutput()).decode("utf-8", "replace")
-        err = bytes(proc.readAllStandardError()).decode("utf-8", "replace")
-        if code == 0:
-            try:
-                report = json.loads(out)
-            except ValueError:
-                report = {}
-            self.form.verdictLabel.setText(
-                f"{report.get('name', folder)} works: it loaded in "
-                f"{report.get('load_seconds', '?')} s on {report.get('provider_used', '?')} and "
-                "answered a test file. It is now the model Helios uses.")
+    def _checked(self, folder: str, usable: bool, text: str) -> None:
+        self.form.verdictLabel.setText(text + (" It is now the model Helios uses." if usable
+                                               else ""))
+        if usable:
             self.folder_chosen.emit(folder)
-            return
-        errors = [line for line in err.splitlines() if line.startswith("helios: error:")]
-        why = errors[-1].removeprefix("helios: error:").strip() if errors else (
-            err.strip().splitlines()[-1] if err.strip() else f"exit code {code}")
-        self.form.verdictLabel.setText(f"This model cannot be used: {why}")
 
     def done(self, result: int) -> None:
         """Closing the dialog cancels a download in flight (nothing half-downloaded is kept)."""
@@ -375,6 +351,4 @@ class ModelChooser(QDialog):
             if job is not None:
                 job.cancel()
                 job.wait()
-        if self.verifier is not None:
-            self.verifier.kill()
-            self.verifier = None
+        self.check.stop()
