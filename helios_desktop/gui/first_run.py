@@ -34,9 +34,10 @@ class FirstRunPanel(QObject):
         if not ready and self.builder is None:
             missing = bool(self.session.settings.model_path)
             f.firstRunLabel.setText(why if missing else
-                                    "No model is set up yet. Helios can build its small "
-                                    "demonstration model now (a few minutes, once), or you can "
-                                    "choose a model folder.")
+                                    "No model is set up yet. Choose a model: download one "
+                                    "that fits this machine, use a model server running here, "
+                                    "or a model folder; or build the small demonstration "
+                                    "model (a few minutes, once).")
             f.buildModelButton.setVisible(not missing)
 
     def build_default_model(self) -> None:
@@ -71,7 +72,7 @@ class FirstRunPanel(QObject):
         else:
             self.form.firstRunLabel.setText(
                 f"Building the model failed (exit code {code}); see the Log tab. You can also "
-                "choose a model folder.")
+                "choose a model.")
 
     def open_chooser(self) -> ModelChooser:
         """Show the chooser (made once; its catalog and server list are read each time)."""

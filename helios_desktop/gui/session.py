@@ -73,7 +73,8 @@ class Session(QObject):
         if self.settings.model_path:
             return False, (f"The model folder {self.settings.model_path} cannot be used: {note} "
                            "Choose another in File › Settings.")
-        return False, "No model is set up yet: build the demonstration model or choose a model folder."
+        return False, ("No model is set up yet: choose a model (File › Choose Model) or build "
+                       "the demonstration model.")
 
     # -- the open folder and its runs --------------------------------------------------------
 
