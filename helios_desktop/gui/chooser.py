@@ -351,4 +351,4 @@ class ModelChooser(QDialog):
             if job is not None:
                 job.cancel()
                 job.wait()
-        self.check.stop()
+        self.check.shutdown()

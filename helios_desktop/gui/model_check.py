@@ -54,6 +54,14 @@ class ModelCheck(QObject):
             self.process.kill()
             self.process = None
 
+    def shutdown(self) -> None:
+        """Closing: kill the check and reap it (a killed child goes in milliseconds), so no
+        process outlives the window."""
+        proc = self.process
+        self.stop()
+        if proc is not None:
+            proc.waitForFinished(2000)
+
     def _finished(self, proc: QProcess, folder: str, code: int) -> None:
         if proc is not self.process:
             return  # replaced or stopped
