@@ -29,7 +29,8 @@ CATALOG = [
      "revision": "0d6f3a1b2c4e5f60718293a4b5c6d7e8f9a0b1c2", "runtime": "cpu",
      "size_bytes": int(1.6 * GB), "licence": "Llama 3.2 Community License", "fits": True,
      "why": "fits"},
-    {"name": "llama-3.2-3b-instruct-cuda-fp16", "repo": "onnx-community/Llama-3.2-3B-Instruct-ONNX",
+    {"name": "llama-3.2-3b-instruct-cuda-fp16",
+     "repo": "onnx-community/Llama-3.2-3B-Instruct-ONNX",
      "subfolder": "cuda/cuda-fp16", "revision": "1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d",
      "runtime": "cuda", "size_bytes": int(6.4 * GB), "licence": "Llama 3.2 Community License",
      "fits": False, "why": "needs an NVIDIA GPU (NVML found none)"},
@@ -125,7 +126,8 @@ def chooser(qtbot):
 LLAMA_LICENCE = "LLAMA 3.2 COMMUNITY LICENSE AGREEMENT\nLlama 3.2 Version Release Date: ..."
 
 
-def test_the_catalog_shows_fit_size_and_licence_and_asks_for_the_llama_licence(qtbot, chooser, tmp_path):
+def test_the_catalog_shows_fit_size_and_licence_and_asks_for_the_llama_licence(qtbot, chooser,
+                                                                              tmp_path):
     read = []
 
     def licence(entry):

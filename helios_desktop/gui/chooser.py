@@ -1,4 +1,4 @@
-"""The model chooser (first run and File › Choose Model): download from the catalog, use a server found here, choose a folder, or the demonstration model.
+"""The model chooser: a catalog download, a model server found here, a folder, or the demo.
 
 The chooser takes its data as plain lists of dicts, the core's shapes: catalog entries
 {name, repo, subfolder, revision, runtime, size_bytes, licence, fits, why} and servers

@@ -1,4 +1,4 @@
-"""The detail pane of one result: its fields with who decided each, the JSON, and opening the file."""
+"""The detail pane of one result: its fields, who decided each, the JSON, opening the file."""
 
 from __future__ import annotations
 
@@ -45,7 +45,8 @@ def json_text(info: dict) -> str:
 
 
 class DetailPane(QObject):
-    """Owns detailTitle, detailFields, detailText and the Open file / Show in folder / JSON buttons."""
+    """Owns detailTitle, detailFields, detailText and the Open file, Show in folder and JSON
+    buttons."""
 
     def __init__(self, form, session: Session, parent=None):
         super().__init__(parent)

@@ -1,4 +1,4 @@
-"""Exporting from the window: File › Export CSV/JSONL and a History run's Export, written off the GUI thread."""
+"""Export from the window: File › Export CSV/JSONL, a History run's Export, off the GUI thread."""
 
 from __future__ import annotations
 

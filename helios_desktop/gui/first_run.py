@@ -1,4 +1,4 @@
-"""The first run and File › Choose Model: no usable model yet, so offer the model chooser and the demonstration model."""
+"""The first run and File › Choose Model: the model chooser, the demonstration model's build."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Choosing the folder to analyze: the drop zone, File › Open Folder, the pre-scan and its preview line."""
+"""Choosing the folder to analyze: drop zone, File › Open Folder, pre-scan and preview line."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The live view of a run: progress bar and rate line, the charts, the workers panel, the GPU and demonstration notes.
+"""The live view of a run: progress and rate line, charts, workers panel, GPU and demo notes.
 
 Everything here comes from the backend's events, one channel: ``progress`` for the bar
 and the throughput, ``telemetry`` (about once a second) for tokens, queue depth and the

@@ -1,4 +1,4 @@
-"""Checking a model folder the way `helios models verify` does, in a child process, with a verdict for a person."""
+"""Checking a model folder as `helios models verify` does, in a child process, with a verdict."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Run control: Start, Analyze changed files, Re-analyze all, Resume and Stop, and the backend process they drive."""
+"""Run control: Start, Analyze changed files, Re-analyze all, Resume, Stop, and the backend."""
 
 from __future__ import annotations
 
