@@ -137,6 +137,9 @@ class ModelChooser(QDialog):
         f.folderButton.clicked.connect(self._pick_folder)
         f.demoButton.clicked.connect(self._demo)
         f.buttons.rejected.connect(self.reject)
+        keep = f.downloadBar.sizePolicy()
+        keep.setRetainSizeWhenHidden(True)  # the buttons keep their size when the bar hides
+        f.downloadBar.setSizePolicy(keep)
         f.downloadBar.setVisible(False)
 
     # -- the data ------------------------------------------------------------------------------
