@@ -330,3 +330,12 @@ def test_a_catalog_model_pulled_from_the_hub_becomes_the_windows_model(qtbot, ma
         c.close()
     finally:
         hub.stop()
+
+
+def test_about_says_built_with_llama_for_a_llama_3_2_model():
+    from helios_desktop.gui.help import about_text
+
+    assert "Built with Llama." in about_text("/models/llama-3.2-3b-instruct-int4-cpu")
+    assert "Built with Llama." in about_text("/models/Llama-3.2-1B-Instruct-ONNX/cpu")
+    assert "Built with Llama" not in about_text(str(TINY_MODEL))  # tiny-llama is no Llama 3.2
+    assert "Built with Llama" not in about_text(None)
