@@ -4,7 +4,8 @@
 
 docs/screenshot.png is the Live tab mid-run; after the run completes,
 docs/screenshot-overview.png is the Overview tab and docs/screenshot-results.png the
-Results tab with one file's fields.
+Results tab with one file's fields. With --chooser, only docs/screenshot-chooser.png:
+File › Choose Model with this machine's catalog and the model servers running here.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ def main() -> None:
                              "calibration before the run does not count)")
     parser.add_argument("--docs", default=str(REPO / "docs"))
     parser.add_argument("--size", default="1280x860", help="window size, WIDTHxHEIGHT")
+    parser.add_argument("--chooser", action="store_true", help="only the model chooser")
     args = parser.parse_args()
 
     import os
@@ -59,6 +61,9 @@ def main() -> None:
     window = MainWindow()
     window.resize(*map(int, args.size.split("x")))
     window.show()
+    if args.chooser:
+        shoot_chooser(app, window, docs / "screenshot-chooser.png")
+        return
     window.folder_ready.connect(lambda _r: window.start_run())
     window.set_folder(str(folder))
 
@@ -92,6 +97,29 @@ def main() -> None:
 
     wait_for_progress()
     app.exec()
+    window.close()
+
+
+def shoot_chooser(app, window, out: Path) -> None:
+    """The chooser once its catalog is read and the probe has answered."""
+    import time
+
+    chooser = window.first_run.open_chooser()
+    chooser.hide()  # laid out again at the size of the shot
+    chooser.resize(900, 720)
+    chooser.show()
+    deadline = time.monotonic() + 30
+    while chooser.loads and time.monotonic() < deadline:
+        app.processEvents()
+    table = chooser.form.catalogTable
+    fitting = [r for r in range(table.rowCount()) if chooser.entries[r]["fits"]]
+    if fitting:
+        table.selectRow(fitting[0])
+    for _ in range(20):
+        app.processEvents()
+    chooser.grab().save(str(out))
+    print(f"saved {out}")
+    chooser.close()
     window.close()
 
 

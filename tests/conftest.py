@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+# The window's fixtures (make_window, window): one support module, not another test file.
+pytest_plugins = ["support.gui"]
+
 REPO = Path(__file__).resolve().parent.parent
 TINY_MODEL = REPO / "models" / "tiny-llama"
 SAMPLES = REPO / "resources" / "samples"
@@ -127,5 +130,6 @@ def holder():
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-# Fixtures every test folder shares (configs, ledgers, windows): tests/support/fixtures.py
-from support.fixtures import ledger, window  # noqa: E402,F401
+# Fixtures every test folder shares: configs and ledgers in tests/support/fixtures.py, the
+# window's (make_window, window) in tests/support/gui.py, loaded as a plugin above.
+from support.fixtures import ledger  # noqa: E402,F401

@@ -78,7 +78,12 @@ class BackendProcess(QObject):
             self.process.kill()
 
     def _read_stdout(self) -> None:
-        self._out += bytes(self.process.readAllStandardOutput())
+        self.feed(bytes(self.process.readAllStandardOutput()))
+
+    def feed(self, data: bytes) -> None:
+        """Bytes of the backend's stdout: each whole line becomes one ``event_received``
+        (a line that is no event goes to ``stderr_line``, as text)."""
+        self._out += data
         *lines, self._out = self._out.split(b"\n")
         for line in lines:
             if not line.strip():

@@ -8,8 +8,10 @@ failed ones with their reason, and those flagged for personal data with the evid
 from __future__ import annotations
 
 from .prescan import human_bytes
-from .qt import (QGroupBox, QHBoxLayout, QHeaderView, QTableWidget, QTableWidgetItem,
+from .qt import (QGroupBox, QHBoxLayout, QHeaderView, QObject, QTableWidget, QTableWidgetItem,
                  QVBoxLayout, QWidget, pg, pyqtSignal)
+from .results import folder_root, relative_path
+from .session import Session
 
 CHARTS = (("status", "Status"), ("category", "Category"), ("language", "Language"),
           ("kind", "Kind (extension)"))
@@ -123,6 +125,35 @@ class OverviewPanel(QWidget):
             return
         point = plot.vb.mapSceneToView(event.scenePos())
         self.click_bar(key, int(round(point.y())))
+
+
+class OverviewTab(QObject):
+    """Puts the session's run on screen in an OverviewPanel (overviewHost) and overviewLabel."""
+
+    def __init__(self, form, session: Session, parent=None):
+        super().__init__(parent)
+        self.form, self.session = form, session
+        self.panel = OverviewPanel()
+        layout = QVBoxLayout(form.overviewHost)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.panel)
+        session.shown_run_changed.connect(self.refresh)
+
+    def refresh(self) -> None:
+        run_id, folder = self.session.shown_run, self.session.folder
+        if run_id is None:
+            self.panel.clear()
+            self.form.overviewLabel.setText("Open a folder to see its results at a glance.")
+            return
+        reader = self.session.reader()
+        try:
+            data = reader.overview(run_id, folder)
+        finally:
+            reader.close()
+        root = folder_root(folder) if folder else b""
+        self.panel.show_overview(data, lambda path: relative_path(root, path))
+        self.form.overviewLabel.setText(
+            f"Run {run_id}: {data['total']:,} files. Click a bar to see those files in Results.")
 
 
 def _short(label: str, width: int = 18) -> str:

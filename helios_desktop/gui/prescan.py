@@ -1,4 +1,4 @@
-"""Pre-scan of a dropped folder in a QThread: file count, bytes and kinds, cancellable.
+"""Pre-scan of a dropped folder, as a background job: file count, bytes and kinds, cancellable.
 
 Each file's kind is decided by the run's own rules on the file's first bytes
 (``scan.reader.preview_kind``), so the preview agrees with the results.
@@ -7,64 +7,41 @@ Each file's kind is decided by the run's own rules on the file's first bytes
 from __future__ import annotations
 
 import asyncio
-import traceback
 
 from ..scan.reader import preview_kind
 from ..scan.scanner import AsyncFileScanner
-from .qt import QObject, pyqtSignal, pyqtSlot
+from .jobs import JobContext
 
-class PreScanWorker(QObject):
-    """Counts what a folder holds; emits progress in batches and one result at the end."""
+PROGRESS_EVERY = 2048  # files between two progress reports
 
-    progress = pyqtSignal(int, int)          # files, bytes so far
-    done = pyqtSignal(dict)                  # {files, bytes, kinds, skipped, folder}
-    failed = pyqtSignal(str, str)            # message, traceback
-    finished = pyqtSignal()
 
-    def __init__(self, folder: str, settings):
-        super().__init__()
-        self.folder = folder
-        self.settings = settings
-        self._scanner: AsyncFileScanner | None = None
-        self._cancelled = False
+def prescan(folder: str, settings, context: JobContext) -> dict:
+    """Count what ``folder`` holds; reports ``(files, bytes)`` now and then through the
+    job's context. Returns {folder, files, bytes, kinds, skipped, excluded}."""
+    return asyncio.run(_walk(folder, settings, context))
 
-    def cancel(self) -> None:
-        self._cancelled = True
-        if self._scanner is not None:
-            self._scanner.cancel()
 
-    @pyqtSlot()
-    def run(self) -> None:
-        try:
-            result = asyncio.run(self._walk())
-            if not self._cancelled:
-                self.done.emit(result)
-        except Exception as exc:  # never die silently: the window shows it
-            self.failed.emit(f"cannot scan {self.folder}: {exc}", traceback.format_exc())
-        finally:
-            self.finished.emit()
-
-    async def _walk(self) -> dict:
-        s = self.settings
-        self._scanner = AsyncFileScanner(self.folder, include=s.include, exclude=s.exclude,
-                                         max_file_size=s.max_file_size,
-                                         follow_symlinks=s.follow_symlinks, stat_files=True)
-        kinds = {"text": 0, "code": 0, "skip": 0}
-        files = 0
-        last = 0
-        async for chunk in self._scanner.chunks():
-            if self._cancelled:
+async def _walk(folder: str, s, context: JobContext) -> dict:
+    scanner = AsyncFileScanner(folder, include=s.include, exclude=s.exclude,
+                               max_file_size=s.max_file_size,
+                               follow_symlinks=s.follow_symlinks, stat_files=True)
+    context.on_cancel(scanner.cancel)
+    kinds = {"text": 0, "code": 0, "skip": 0}
+    files = 0
+    last = 0
+    async for chunk in scanner.chunks():
+        if context.cancelled:
+            break
+        for task in chunk:
+            if context.cancelled:
                 break
-            for task in chunk:
-                if self._cancelled:
-                    break
-                files += 1
-                kinds[preview_kind(task, s.max_file_size)] += 1
-            if files - last >= 2048:
-                last = files
-                self.progress.emit(files, self._scanner.stats.bytes)
-        return {"folder": self.folder, "files": files, "bytes": self._scanner.stats.bytes,
-                "kinds": kinds, "skipped": kinds["skip"], "excluded": self._scanner.stats.excluded}
+            files += 1
+            kinds[preview_kind(task, s.max_file_size)] += 1
+        if files - last >= PROGRESS_EVERY:
+            last = files
+            context.report((files, scanner.stats.bytes))
+    return {"folder": folder, "files": files, "bytes": scanner.stats.bytes,
+            "kinds": kinds, "skipped": kinds["skip"], "excluded": scanner.stats.excluded}
 
 
 def describe(result: dict) -> str:

@@ -46,7 +46,7 @@ class ResultsModel(QAbstractTableModel):
         self.db = Path(db)
         self.reader = LedgerReader(self.db)
         if root is not None:
-            self.root = os.fsencode(root).rstrip(b"/") + b"/"
+            self.root = folder_root(root)
         self.query = self.query.with_(run_id=run_id)
         self.refresh()
 
@@ -68,9 +68,7 @@ class ResultsModel(QAbstractTableModel):
         return bool(q.text or q.status or q.category or q.language or q.extension or q.quality)
 
     def relative(self, path: bytes) -> str:
-        if self.root and path.startswith(self.root):
-            path = path[len(self.root):]
-        return display_path(path)
+        return relative_path(self.root, path)
 
     def refresh(self) -> None:
         """Re-count and drop cached pages (new results arrived, or a filter changed)."""
@@ -156,6 +154,18 @@ class ResultsModel(QAbstractTableModel):
                 "raw_output": row["raw_output"], "decided_by": row["decided_by"],
                 "evidence": row.get("evidence"),
                 "quality": row.get("quality")}
+
+
+def folder_root(folder: str | bytes) -> bytes:
+    """The analyzed folder as a prefix that paths under it start with."""
+    return os.fsencode(folder).rstrip(b"/") + b"/"
+
+
+def relative_path(root: bytes, path: bytes) -> str:
+    """A path as the window shows it: relative to the analyzed folder's ``root``."""
+    if root and path.startswith(root):
+        path = path[len(root):]
+    return display_path(path)
 
 
 def _default_columns() -> list[Column]:

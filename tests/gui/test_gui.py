@@ -9,33 +9,13 @@ import sys
 
 import pytest
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+from PyQt6.QtCore import Qt
 
-from PyQt6.QtCore import QMimeData, QPointF, Qt, QUrl  # noqa: E402
-from PyQt6.QtGui import QDropEvent  # noqa: E402
+from helios_desktop.engines.devices import gpu_count
 
-from helios_desktop.engines.devices import gpu_count  # noqa: E402
-
-from conftest import REPO, TINY_MODEL  # noqa: E402
-from servers import LlamaServer, needs_server  # noqa: E402
-from support.fixtures import (RUN_TIMEOUT, make_folder, open_window, server_window,  # noqa: E402
-                              write_user_config)
-
-def alive(pid: int) -> bool:
-    """A process that exists and is not a zombie."""
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
-
-
-def drop(window, *paths):
-    mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
-    event = QDropEvent(QPointF(20, 20), Qt.DropAction.CopyAction, mime,
-                       Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
-    window.dropEvent(event)
+from conftest import REPO, TINY_MODEL
+from support.gui import RUN_TIMEOUT, alive, drop, make_folder, server_config
+from servers import LlamaServer, needs_server
 
 
 def test_drop_run_browse_export(qtbot, window, tmp_path):
@@ -48,32 +28,31 @@ def test_drop_run_browse_export(qtbot, window, tmp_path):
     assert window.form.startButton.isEnabled()
 
     progress = []
-    window.backend.event_received.connect(lambda e: progress.append(e) if e["event"] == "progress" else None)
+    window.run.backend.event_received.connect(lambda e: progress.append(e) if e["event"] == "progress" else None)
     with qtbot.waitSignal(window.backend_exited, timeout=RUN_TIMEOUT) as exited:
         qtbot.mouseClick(window.form.startButton, Qt.MouseButton.LeftButton)
     assert exited.args[0] == 0, window.form.logView.toPlainText()
     assert progress, "no progress signals arrived"
-    assert window.last_finished["status"] == "completed"
-    assert window.charts.points("queue_depth") >= 1
+    assert window.run.last_finished["status"] == "completed"
     assert window.form.progressBar.value() == window.form.progressBar.maximum() == total
-    assert window.model.rowCount() == total
+    assert window.results.model.rowCount() == total
     assert window.form.gpuNote.text() == ("" if gpu_count() else "No NVIDIA GPU: running on CPU")
     # The stall monitor ran (tests assert no wall-clock figure; the log line reports it).
-    assert window.stall.samples > 0
+    assert window.run.stall.samples > 0
     assert "worst stall" in window.form.logView.toPlainText()
 
     # browse: filter and detail pane
     window.form.statusCombo.setCurrentText("skipped")
-    assert window.model.rowCount() == 1
+    assert window.results.model.rowCount() == 1
     window.form.resultsView.selectRow(0)
     assert "binary" in window.form.detailTitle.text()
     window.form.statusCombo.setCurrentIndex(0)
     window.form.filterEdit.setText("code.py")
-    assert window.model.rowCount() == 1
+    assert window.results.model.rowCount() == 1
 
     out = tmp_path / "gui.csv"
     with qtbot.waitSignal(window.export_done, timeout=30_000):
-        window.export_to(str(out), "csv")
+        window.exports.export_to(str(out), "csv")
     cli = subprocess.run([sys.executable, "-m", "helios_desktop", "export", "--db",
                           str(tmp_path / "gui.db"), "--format", "csv"], capture_output=True,
                          text=True, cwd=REPO, check=True)
@@ -88,7 +67,7 @@ def test_stop_then_resume_loses_nothing(qtbot, window, tmp_path):
     with qtbot.waitSignal(window.folder_ready, timeout=30_000):
         window.set_folder(str(folder))
     window.start_run()
-    qtbot.waitUntil(lambda: window.last_progress.get("done", 0) > 0, timeout=RUN_TIMEOUT)
+    qtbot.waitUntil(lambda: window.live.last_progress.get("done", 0) > 0, timeout=RUN_TIMEOUT)
     with qtbot.waitSignal(window.backend_exited, timeout=RUN_TIMEOUT) as exited:
         qtbot.mouseClick(window.form.stopButton, Qt.MouseButton.LeftButton)
         # While stopping, the window says why and for how long at most.
@@ -96,7 +75,7 @@ def test_stop_then_resume_loses_nothing(qtbot, window, tmp_path):
         assert " s " in window.form.rateLabel.text()
         assert not window.form.stopButton.isEnabled()
     assert exited.args[0] == 130
-    assert window.last_finished["status"] == "interrupted"
+    assert window.run.last_finished["status"] == "interrupted"
     # After the stop: no ETA, and one way on that says what it does.
     assert "ETA" not in window.form.rateLabel.text()
     assert window.form.resumeButton.isEnabled()
@@ -106,10 +85,10 @@ def test_stop_then_resume_loses_nothing(qtbot, window, tmp_path):
     with qtbot.waitSignal(window.backend_exited, timeout=RUN_TIMEOUT) as exited:
         qtbot.mouseClick(window.form.resumeButton, Qt.MouseButton.LeftButton)
     assert exited.args[0] == 0
-    assert window.last_finished["status"] == "completed"
-    counts = window.last_finished["counts"]
+    assert window.run.last_finished["status"] == "completed"
+    counts = window.run.last_finished["counts"]
     assert counts["done"] + counts["failed"] + counts["skipped"] == total
-    assert window.model.rowCount() == total
+    assert window.results.model.rowCount() == total
 
 
 def test_a_crashed_backend_is_reported_and_the_window_stays_usable(qtbot, window, tmp_path):
@@ -118,23 +97,23 @@ def test_a_crashed_backend_is_reported_and_the_window_stays_usable(qtbot, window
     with qtbot.waitSignal(window.folder_ready, timeout=30_000):
         window.set_folder(str(folder))
     window.start_run()
-    qtbot.waitUntil(lambda: window.last_progress.get("done", 0) > 0, timeout=RUN_TIMEOUT)
-    worker_pids = [int(w["pid"]) for w in window.workers.values() if w.get("pid")]
+    qtbot.waitUntil(lambda: window.live.last_progress.get("done", 0) > 0, timeout=RUN_TIMEOUT)
+    worker_pids = [int(w["pid"]) for w in window.live.workers.values() if w.get("pid")]
     assert worker_pids
     with qtbot.waitSignal(window.backend_exited, timeout=30_000) as exited:
-        os.kill(window.backend.process.processId(), signal.SIGKILL)
+        os.kill(window.run.backend.process.processId(), signal.SIGKILL)
     assert exited.args[0] == -1
     assert "crashed" in window.last_message and "signal 9 (SIGKILL)" in window.last_message
     log = window.form.logView.toPlainText()
     assert "backend was killed by signal 9 (SIGKILL)" in log  # the Log tab says how it ended
-    states = [w["state"] for w in window.workers.values()]
+    states = [w["state"] for w in window.live.workers.values()]
     assert states and "busy" not in states and "ready" not in states
     # Its workers die with it (parent-death signal), not 20 s later.
     qtbot.waitUntil(lambda: not any(alive(pid) for pid in worker_pids), timeout=10_000)
     assert window.form.resumeButton.isEnabled()
     with qtbot.waitSignal(window.backend_exited, timeout=RUN_TIMEOUT) as exited:
         qtbot.mouseClick(window.form.resumeButton, Qt.MouseButton.LeftButton)
-    assert exited.args[0] == 0 and window.last_finished["status"] == "completed"
+    assert exited.args[0] == 0 and window.run.last_finished["status"] == "completed"
     assert "crashed" not in window.form.previewLabel.text()  # no stale banner
 
 
@@ -159,18 +138,18 @@ def test_closing_stops_the_prescan_thread(qtbot, window, tmp_path):
     for i in range(3000):
         (folder / f"{i}.txt").write_text("x")
     window.set_folder(str(folder))
-    assert window.prescan_thread is not None
+    assert window.folder_panel.prescan is not None
     window.close()  # the fixture then checks that no QThread is left running
-    assert window.prescan_thread is None and window.poller_thread is None
+    assert window.folder_panel.prescan is None
 
 
-def test_first_run_offers_a_model(qtbot, window, tmp_path, isolated_home):
-    cfg = write_user_config(isolated_home, f"database: {tmp_path / 'gui.db'}\n")  # no model
-    fresh = open_window(qtbot)
+def test_first_run_offers_a_model(qtbot, make_window, tmp_path, isolated_home):
+    cfg = isolated_home / "config" / "helios" / "config.yaml"
+    fresh = make_window("")  # no model, none built
     assert fresh.form.firstRunPanel.isVisible()
-    assert not fresh.use_model(str(tmp_path))  # not a model folder: says so, stays
+    assert not fresh.first_run.use_model(str(tmp_path))  # not a model folder: says so, stays
     assert "not a model folder" in fresh.last_message
-    assert fresh.use_model(str(TINY_MODEL))
+    assert fresh.first_run.use_model(str(TINY_MODEL))
     assert not fresh.form.firstRunPanel.isVisible()
     assert f"model_path: {TINY_MODEL}" in cfg.read_text()
     fresh.close()
@@ -191,11 +170,10 @@ def test_prescan_classifies_files_as_the_run_does(qtbot, window, tmp_path):
 
 @pytest.mark.server
 @needs_server
-def test_window_names_the_server_and_shows_it_in_the_workers_panel(qtbot, tmp_path, isolated_home,
-                                                                  monkeypatch):
+def test_window_names_the_server_and_shows_it_in_the_workers_panel(qtbot, tmp_path, make_window):
     server = LlamaServer(threads=2).start()
     try:
-        w = server_window(qtbot, tmp_path, isolated_home, monkeypatch, [server.url])
+        w = make_window(server_config([server.url]))
         folder = tmp_path / "f"
         folder.mkdir()
         for i in range(3):
@@ -208,34 +186,7 @@ def test_window_names_the_server_and_shows_it_in_the_workers_panel(qtbot, tmp_pa
         table = w.form.workersTable
         cells = [table.item(r, 0).text() for r in range(table.rowCount())]
         assert server.url in cells
-        qtbot.waitUntil(lambda: not w.backend.running, timeout=30_000)
+        qtbot.waitUntil(lambda: not w.run.backend.running, timeout=30_000)
         w.close()
     finally:
         server.kill()
-
-
-def test_poller_survives_an_answer_cut_off_mid_read(qtbot):
-    # A backend that exits while the poller reads /metrics cuts the answer short
-    # (http.client.IncompleteRead); the poller reports it as unreachable, never raises.
-    import socket
-    import threading
-
-    from helios_desktop.gui.poller import MetricsPoller
-
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(1)
-
-    def answer_half():
-        conn, _ = server.accept()
-        conn.recv(4096)
-        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 4502\r\n\r\n# HELP x\n")
-        conn.close()
-
-    threading.Thread(target=answer_half, daemon=True).start()
-    poller = MetricsPoller()
-    poller.port = server.getsockname()[1]
-    with qtbot.waitSignal(poller.unreachable, timeout=10_000) as cut:
-        poller.poll()
-    assert "IncompleteRead" in cut.args[0] or "more expected" in cut.args[0]
-    server.close()

@@ -9,48 +9,24 @@ import sys
 
 import pytest
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+from PyQt6.QtCore import Qt
 
-from PyQt6.QtCore import Qt  # noqa: E402
+from helios_desktop.config import save_user_settings
+from helios_desktop.gui.settings_dialog import SettingsDialog, cpu_cores
+from helios_desktop.store.lock import DatabaseLock
+from helios_desktop.store.reader import LedgerReader
 
-from helios_desktop.config import save_user_settings  # noqa: E402
-from helios_desktop.gui.settings_dialog import SettingsDialog, cpu_cores  # noqa: E402
-from helios_desktop.store.lock import DatabaseLock  # noqa: E402
-from helios_desktop.store.reader import LedgerReader  # noqa: E402
-
-from conftest import REPO, TINY_MODEL  # noqa: E402
-from servers import LlamaServer, needs_server  # noqa: E402
-from support.fixtures import (RUN_TIMEOUT, make_folder, open_window, server_window,  # noqa: E402
-                              write_user_config)
-
-
-def small_folder(root, n=6):
-    root.mkdir()
-    for i in range(n):
-        (root / f"Note{i}.txt").write_text(f"Depot {i} report: deliveries were late.\n")
-    (root / "blob.bin").write_bytes(b"\x00\x01")
-    (root / "empty.txt").write_bytes(b"")
-    return n + 2
-
-
-def open_folder(qtbot, window, folder):
-    with qtbot.waitSignal(window.folder_ready, timeout=30_000):
-        assert window.set_folder(str(folder))
-
-
-def run(qtbot, window, fresh=False):
-    with qtbot.waitSignal(window.backend_exited, timeout=RUN_TIMEOUT) as exited:
-        window.start_run(fresh=fresh)
-    assert exited.args[0] == 0, window.form.logView.toPlainText()
+from conftest import REPO, TINY_MODEL
+from support.gui import RUN_TIMEOUT, make_folder, open_folder, run, server_config, small_folder
+from servers import LlamaServer, needs_server
 
 
 # 1 --------------------------------------------------------------------------------------------
 
-def test_start_needs_a_usable_model(qtbot, tmp_path, isolated_home):
+def test_start_needs_a_usable_model(qtbot, tmp_path, make_window):
     not_a_model = tmp_path / "empty-model"
     not_a_model.mkdir()
-    write_user_config(isolated_home, f"model_path: {not_a_model}\ndatabase: {tmp_path / 'gui.db'}\n")
-    w = open_window(qtbot)
+    w = make_window(f"model_path: {not_a_model}\n")
     folder = tmp_path / "f"
     small_folder(folder)
     open_folder(qtbot, w, folder)
@@ -60,20 +36,18 @@ def test_start_needs_a_usable_model(qtbot, tmp_path, isolated_home):
     # The panel names the folder that is wrong; it does not offer to build the demo model.
     assert w.form.firstRunPanel.isVisible() and not w.form.buildModelButton.isVisible()
     w.start_run()
-    assert not w.backend.running and not w.form.resumeButton.isEnabled()
+    assert not w.run.backend.running and not w.form.resumeButton.isEnabled()
     w.close()
 
 
-def test_start_with_a_model_server_says_where_files_go(qtbot, tmp_path, isolated_home):
+def test_start_with_a_model_server_says_where_files_go(qtbot, tmp_path, make_window):
     # No local model at all, but a model server in the settings: Start is offered, and the
     # window says which server the files go to before anything is sent.
-    write_user_config(isolated_home, f"engine: openai\nendpoints: [http://127.0.0.1:9/v1]\n"
-                      f"api_model: smollm2\ndatabase: {tmp_path / 'gui.db'}\n")
-    w = open_window(qtbot)
+    w = make_window("engine: openai\nendpoints: [http://127.0.0.1:9/v1]\napi_model: smollm2\n")
     folder = tmp_path / "f"
     small_folder(folder)
     open_folder(qtbot, w, folder)
-    assert w.engine_ready() == (True, "")
+    assert w.session.engine_ready() == (True, "")
     assert w.form.startButton.isEnabled()
     assert ("Files will be sent to the model server http://127.0.0.1:9/v1 (model smollm2)"
             in w.form.previewLabel.text())
@@ -83,15 +57,16 @@ def test_start_with_a_model_server_says_where_files_go(qtbot, tmp_path, isolated
 @pytest.mark.server
 @pytest.mark.timeout(900)
 @needs_server
-def test_workers_panel_says_a_killed_endpoint_is_down(qtbot, tmp_path, isolated_home, monkeypatch):
+def test_workers_panel_says_a_killed_endpoint_is_down(qtbot, tmp_path, make_window):
     """Two model servers, one killed before the run: the run finishes on the other, and the
     workers panel's line for the killed one says down, with why; the live one's says up."""
     live = LlamaServer(threads=2).start()
     killed = LlamaServer().start()
     killed.kill()
     try:
-        w = server_window(qtbot, tmp_path, isolated_home, monkeypatch, [live.url, killed.url],
-                          "max_concurrency: 2\nrequest_timeout: 600\nendpoint_down_timeout: 600\n")
+        w = make_window(server_config(
+            [live.url, killed.url],
+            "max_concurrency: 2\nrequest_timeout: 600\nendpoint_down_timeout: 600\n"))
         folder = tmp_path / "f"
         small_folder(folder, n=4)
         open_folder(qtbot, w, folder)
@@ -115,17 +90,17 @@ def test_a_folder_shows_its_own_last_results(qtbot, window, tmp_path):
     small_folder(b)
     open_folder(qtbot, window, a)
     run(qtbot, window)
-    assert window.model.rowCount() == total
+    assert window.results.model.rowCount() == total
 
     open_folder(qtbot, window, b)  # never analyzed: nothing of a's run stays
-    assert window.model.rowCount() == 0
+    assert window.results.model.rowCount() == 0
     assert window.form.progressBar.value() == 0 and window.form.rateLabel.text() == ""
     assert not window.form.lastRunLabel.isVisible()
     assert not window.form.actionExportCsv.isEnabled()
     assert window.form.startButton.text() == "Start"
 
     open_folder(qtbot, window, a)  # analyzed before: its results, from the database
-    assert window.model.rowCount() == total
+    assert window.results.model.rowCount() == total
     assert window.form.actionExportCsv.isEnabled()
     assert window.form.lastRunLabel.text().startswith("Last analyzed:")
     assert "tiny-llama" in window.form.lastRunLabel.text()
@@ -158,10 +133,10 @@ def test_results_of_another_model_are_not_reused(qtbot, window, tmp_path):
     reader.close()
     # The History tab lists the four runs; any of them exports.
     assert window.form.historyTable.rowCount() == 4
-    first = window.history[-1]["id"]
+    first = window.session.history[-1]["id"]
     out = tmp_path / "run1.csv"
     with qtbot.waitSignal(window.export_done, timeout=30_000) as done:
-        window.export_to(str(out), "csv", run_id=first)
+        window.exports.export_to(str(out), "csv", run_id=first)
     assert done.args[1] == 8
     assert len(list(csv.reader(io.StringIO(out.read_text("utf-8-sig"), newline="")))) == 9
 
@@ -186,7 +161,7 @@ def test_a_second_analysis_of_the_database_is_refused_with_the_holder(qtbot, win
 # 6 --------------------------------------------------------------------------------------------
 
 def test_settings_refuse_values_they_would_change(qtbot, window, tmp_path):
-    dialog = SettingsDialog(window.settings, window)
+    dialog = SettingsDialog(window.session.settings, window)
     qtbot.addWidget(dialog)
     f = dialog.form
     f.workersEdit.setText("999")
@@ -208,7 +183,7 @@ def test_settings_refuse_values_they_would_change(qtbot, window, tmp_path):
     dialog.save()
     assert dialog.saved_to is not None
     # workers: auto (the default) is accepted as typed
-    dialog = SettingsDialog(window.settings, window)
+    dialog = SettingsDialog(window.session.settings, window)
     qtbot.addWidget(dialog)
     dialog.form.workersEdit.setText("auto")
     assert dialog.problem() == "" and dialog.form.warningLabel.text() == ""
@@ -250,11 +225,11 @@ def test_results_table_is_honest(qtbot, window, tmp_path):
     run(qtbot, window)
     f = window.form
     header = f.resultsView.horizontalHeader()
-    assert not 0 <= header.sortIndicatorSection() < window.model.columnCount()  # no false arrow
-    paths = [window.model.data(window.model.index(r, 0)) for r in range(total)]
+    assert not 0 <= header.sortIndicatorSection() < window.results.model.columnCount()  # no false arrow
+    paths = [window.results.model.data(window.results.model.index(r, 0)) for r in range(total)]
     assert "Note0.txt" in paths and not any(p.startswith("/") for p in paths)
     f.resultsView.sortByColumn(0, Qt.SortOrder.AscendingOrder)
-    ordered = [window.model.data(window.model.index(r, 0)) for r in range(total)]
+    ordered = [window.results.model.data(window.results.model.index(r, 0)) for r in range(total)]
     assert ordered == sorted(ordered, key=str.lower)
     assert f.countLabel.text() == f"{total:,} files"
 
@@ -273,10 +248,10 @@ def test_results_table_is_honest(qtbot, window, tmp_path):
     f.filterEdit.setText("Note1")
     out = tmp_path / "view.csv"
     with qtbot.waitSignal(window.export_done, timeout=30_000):
-        window.export_to(str(out), "csv", view_only=True)
+        window.exports.export_to(str(out), "csv", view_only=True)
     rows = list(csv.reader(io.StringIO(out.read_text("utf-8-sig"), newline="")))
     assert len(rows) == 2 and rows[1][1].endswith("Note1.txt")
-    assert window.export_default_path("csv") == str(tmp_path / "docs-helios.csv")
+    assert window.exports.default_path("csv") == str(tmp_path / "docs-helios.csv")
 
     f.resultsView.selectRow(0)
     qtbot.mouseClick(f.openFileButton, Qt.MouseButton.LeftButton)
@@ -286,7 +261,7 @@ def test_results_table_is_honest(qtbot, window, tmp_path):
 # 9 --------------------------------------------------------------------------------------------
 
 def test_charts_start_at_zero_with_units_and_a_placeholder(qtbot, window):
-    charts = window.charts
+    charts = window.live.charts
     assert not charts.plots["gpu_util"].isVisible() and not charts.plots["gpu_mem"].isVisible()
     assert charts.placeholders["files_per_s"].isVisible()
     plot = charts.plots["files_per_s"]
@@ -305,9 +280,9 @@ def test_the_line_and_the_chart_show_one_rate(qtbot, window, tmp_path):
     make_folder(folder, n=40)
     open_folder(qtbot, window, folder)
     run(qtbot, window)
-    ring = window.charts.rings["files_per_s"]
+    ring = window.live.charts.rings["files_per_s"]
     assert len(ring) >= 1 and min(ring.view()[1]) >= 0
-    assert window.rate.rate == pytest.approx(ring.view()[1][-1])
+    assert window.live.rate.rate == pytest.approx(ring.view()[1][-1])
 
 
 # 10 -------------------------------------------------------------------------------------------
@@ -331,12 +306,12 @@ def test_overview_history_and_help(qtbot, window, tmp_path):
     (folder / "contact.txt").write_text("Write to max.muster@firma.ch about the depot.\n")
     open_folder(qtbot, window, folder)
     run(qtbot, window)
-    data = window.overview.data
+    data = window.overview.panel.data
     assert data["total"] == total and data["status"]["skipped"] == 2
     assert data["kind"][".txt"] == 8
     # Only the file with evidence is flagged (the tiny model says yes at random), and the
     # evidence is shown.
-    personal = window.overview.tables["personal"]
+    personal = window.overview.panel.tables["personal"]
     assert personal.rowCount() == 1 and personal.item(0, 0).text() == "contact.txt"
     assert personal.item(0, 1).text() == "e-mail (line 1): ma***@firma.ch"
     window.form.filterEdit.setText("contact")
@@ -346,21 +321,21 @@ def test_overview_history_and_help(qtbot, window, tmp_path):
     assert fields.item(row, 1).text() == "yes: e-mail (line 1): ma***@firma.ch"
     assert fields.item(row, 2).text() == "evidence"
     window.form.filterEdit.setText("")
-    largest = window.overview.tables["largest"]
+    largest = window.overview.panel.tables["largest"]
     assert largest.rowCount() == min(10, total) and not largest.item(0, 0).text().startswith("/")
-    index = window.overview.labels["status"].index("skipped")
-    window.overview.click_bar("status", index)
+    index = window.overview.panel.labels["status"].index("skipped")
+    window.overview.panel.click_bar("status", index)
     assert window.form.tabs.currentWidget() is window.form.resultsTab
-    assert window.model.rowCount() == 2
+    assert window.results.model.rowCount() == 2
     window.form.statusCombo.setCurrentIndex(0)
-    window.overview.click_bar("kind", window.overview.labels["kind"].index(".bin"))
-    assert window.model.rowCount() == 1 and window.form.extraFilterButton.text().startswith(
+    window.overview.panel.click_bar("kind", window.overview.panel.labels["kind"].index(".bin"))
+    assert window.results.model.rowCount() == 1 and window.form.extraFilterButton.text().startswith(
         "extension: .bin")
     window.form.extraFilterButton.click()
-    assert window.model.rowCount() == total and window.form.extraFilterButton.isHidden()
-    language = window.overview.labels["language"][0]
-    window.overview.click_bar("language", 0)
-    assert window.model.rowCount() == data["language"][language]
+    assert window.results.model.rowCount() == total and window.form.extraFilterButton.isHidden()
+    language = window.overview.panel.labels["language"][0]
+    window.overview.panel.click_bar("language", 0)
+    assert window.results.model.rowCount() == data["language"][language]
     window.form.extraFilterButton.click()
     assert window.form.historyTable.rowCount() == 1
     assert "tiny-llama" in window.about_text() and "Gemma" in window.about_text()
@@ -421,7 +396,8 @@ def test_the_quality_filter_shows_who_decided(qtbot, window, tmp_path):
     f = window.form
 
     def shown() -> set[str]:
-        return {window.model.data(window.model.index(r, 0)) for r in range(window.model.rowCount())}
+        model = window.results.model
+        return {model.data(model.index(r, 0)) for r in range(model.rowCount())}
 
     assert shown() == set(texts)
     choose = {key: i for i in range(f.qualityCombo.count()) if (key := f.qualityCombo.itemData(i)) is not None}
@@ -453,5 +429,5 @@ def test_the_window_says_when_workers_auto_measures_first(qtbot, window, tmp_pat
                         timeout=RUN_TIMEOUT)
         assert "once per machine and model" in window.statusBar().currentMessage()
     assert exited.args[0] == 0, window.form.logView.toPlainText()
-    assert window.model.rowCount() == total
+    assert window.results.model.rowCount() == total
     assert "Measuring" not in window.form.rateLabel.text()  # the run's own line replaced it

@@ -1,0 +1,103 @@
+"""The detail pane of one result: its fields, who decided each, the JSON, opening the file."""
+
+from __future__ import annotations
+
+import json
+import os
+
+from ..analysis.quality import decided_note, verdict_lines
+from ..store.reader import personal_evidence
+from .qt import QDesktopServices, QHeaderView, QObject, QTableWidgetItem, QUrl
+from .session import Session
+
+
+def field_rows(info: dict) -> list[tuple[str, str, str]]:
+    """(field, value, decided by) for each field of a result, in the schema's order."""
+    decided = info["decided_by"] or {}
+    rows = []
+    for key, value in (info["result"] or {}).items():
+        if isinstance(value, bool):
+            value = "yes" if value else "no"
+        elif isinstance(value, list):
+            value = ", ".join(map(str, value))
+        elif isinstance(value, dict):
+            value = json.dumps(value, ensure_ascii=False)
+        if key == "contains_personal_data" and info.get("evidence"):
+            value += ": " + personal_evidence(info["evidence"])
+        rows.append((key.replace("_", " "), str(value),
+                     decided_note(key, str(decided.get(key, "")), info.get("quality"))))
+    if not rows and info["raw_output"]:
+        rows.append(("raw model output", info["raw_output"][:400], ""))
+    return rows
+
+
+def json_text(info: dict) -> str:
+    lines = []
+    if info["result"] is not None:
+        lines.append(json.dumps(info["result"], indent=2, ensure_ascii=False))
+    if info["raw_output"]:
+        lines += ["raw model output:", info["raw_output"]]
+    if info["decided_by"]:
+        lines += ["", *verdict_lines(info["decided_by"], info.get("quality"))]
+    if info.get("evidence"):
+        lines.append("personal data evidence: " + json.dumps(info["evidence"], ensure_ascii=False))
+    return "\n".join(lines)
+
+
+class DetailPane(QObject):
+    """Owns detailTitle, detailFields, detailText and the Open file, Show in folder and JSON
+    buttons."""
+
+    def __init__(self, form, session: Session, parent=None):
+        super().__init__(parent)
+        self.form, self.session = form, session
+        self.selected: bytes = b""
+        f = form
+        f.detailFields.setMinimumHeight(150)
+        fields_header = f.detailFields.horizontalHeader()
+        fields_header.setStretchLastSection(False)
+        for col, mode in enumerate((QHeaderView.ResizeMode.ResizeToContents,
+                                    QHeaderView.ResizeMode.Stretch,
+                                    QHeaderView.ResizeMode.ResizeToContents)):
+            fields_header.setSectionResizeMode(col, mode)
+        f.detailFields.verticalHeader().setVisible(False)
+        f.openFileButton.clicked.connect(lambda: self.open_selected(folder=False))
+        f.showFolderButton.clicked.connect(lambda: self.open_selected(folder=True))
+        f.jsonButton.toggled.connect(f.detailText.setVisible)
+        f.jsonButton.toggled.connect(
+            lambda on: f.jsonButton.setText("Hide JSON" if on else "Show JSON"))
+
+    def show(self, info: dict | None, shown_path: str = "") -> None:
+        """One row's details (``ResultsModel.details``), or none; ``shown_path`` as the table
+        shows it."""
+        f = self.form
+        for w in (f.openFileButton, f.showFolderButton, f.jsonButton):
+            w.setEnabled(info is not None)
+        table = f.detailFields
+        if info is None:
+            self.selected = b""
+            f.detailTitle.setText("Select a row to see its result.")
+            table.setRowCount(0)
+            f.detailText.setPlainText("")
+            return
+        self.selected = info["path"]
+        title = f"{shown_path} · {info['status']}"
+        if info["reason"]:
+            title += f" ({info['reason']}{': ' + info['message'] if info['message'] else ''})"
+        f.detailTitle.setText(title)
+        rows = field_rows(info)
+        table.setRowCount(len(rows))
+        for r, cells in enumerate(rows):
+            for c, text in enumerate(cells):
+                table.setItem(r, c, QTableWidgetItem(text))
+        table.resizeRowsToContents()
+        f.detailText.setPlainText(json_text(info))
+
+    def open_selected(self, folder: bool) -> None:
+        path = os.fsdecode(self.selected)
+        if not path:
+            return
+        target = os.path.dirname(path) if folder else path
+        if not QDesktopServices.openUrl(QUrl.fromLocalFile(target)):
+            self.session.message.emit(f"No application could open {target}: this desktop has "
+                                      "no handler for it (on Linux, xdg-open and a file manager).")
