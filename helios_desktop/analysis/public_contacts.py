@@ -48,8 +48,8 @@ _RESERVED_TLDS = {"test", "invalid", "localhost", "local", "localdomain", "lan",
 
 # Words before a number that make it a clause, version, ticket or build number.
 _NUMBER_CONTEXT = re.compile(
-    r"\b(?:version|release|v\.?|rev(?:ision)?|build|ticket|issue|bug|section|clause|"
-    r"paragraph|subparagraph|part|article|dfars|far|cfr|u\.s\.c\.|§|isbn|"
+    r"\b(?:version|release|v\.?|rev(?:ision)?|build|ticket|section|clause|"
+    r"paragraph|subparagraph|article|dfars|far|cfr|u\.s\.c\.|§|isbn|"
     r"patent|rfc|serial)\W{0,4}$", re.I)
 
 
