@@ -2,7 +2,7 @@
 
     python -m bench.quality [--models tiny,default,smollm2,evidence] [--folder DIR]
                             [--model NAME=PATH ...] [--model-fields auto|all|LIST]
-                            [--db PATH] [--verbose] [--json FILE]
+                            [--db PATH] [--verbose] [--json FILE] [--labeled]
 
 Runs the real ``helios analyze`` once per model and scores what was stored, and
 what the model itself answered before the quality gate (its ``raw_output``):
@@ -15,6 +15,11 @@ what the model itself answered before the quality gate (its ``raw_output``):
   (bench/sample_terms.json, written per sample file); only on resources/samples
 - keyword precision: share of keywords sharing a word with a reference term
 - category / language accuracy (bench/sample_labels.json)
+- personal data: precision and recall of the flag (bench/sample_personal.json)
+- ``--labeled``: bench/labeled (71 ordinary files, labels in bench/labeled/labels.json):
+  category, language and format accuracy, the share of summaries naming what the file
+  is, personal-data precision and recall, and how well public contacts are told apart
+  (``bench/label_scores.py``); ``--verbose`` lists the misses
 - decided: how many fields the model decided and how many the evidence did
 - model category / language accuracy where the kind does not decide them (the
   files where the model's answer could count), beside the evidence's guess there
@@ -39,9 +44,12 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.label_scores import labeled_scores, personal_scores
+
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "resources" / "samples"
 HERE = Path(__file__).parent
+LABELED = HERE / "labeled"
 MODELS_HOME = Path(os.path.expanduser("~/.local/share/helios/models"))
 KNOWN = {
     "tiny": REPO / "models" / "tiny-llama",
@@ -57,16 +65,18 @@ def _rows_from_db(db: Path, folder: Path) -> list[dict]:
     quality = "a.quality" if "quality" in cols else "NULL"
     rows = conn.execute(
         f"SELECT f.path, f.status, a.summary, a.keywords, a.category, a.language, a.decided_by, "
-        f"a.raw_output, {quality} FROM files f LEFT JOIN analysis_results a ON a.file_id = f.id "
+        f"a.raw_output, {quality}, a.contains_personal_data, a.evidence "
+        "FROM files f LEFT JOIN analysis_results a ON a.file_id = f.id "
         "WHERE f.run_id = (SELECT max(id) FROM runs)")
     out = []
-    for path, status, summary, keywords, category, language, decided, raw, qual in rows:
+    for path, status, summary, keywords, category, language, decided, raw, qual, pd, ev in rows:
         full = os.fsdecode(bytes(path))
         out.append({"file": os.path.relpath(full, folder), "path": full, "status": status,
                     "summary": summary, "keywords": json.loads(keywords) if keywords else [],
                     "category": category, "language": language,
                     "decided_by": json.loads(decided) if decided else {},
-                    "raw": _parse(raw), "quality": json.loads(qual) if qual else {}})
+                    "raw": _parse(raw), "quality": json.loads(qual) if qual else {},
+                    "personal": pd, "findings": json.loads(ev) if ev else []})
     conn.close()
     return out
 
@@ -81,7 +91,7 @@ def _parse(raw):
 
 def evidence_rows(folder: Path) -> list[dict]:
     """What the evidence alone stores for every file: no model at all."""
-    from helios_desktop.analysis.evidence import evidence_answer
+    from helios_desktop.analysis.evidence import FINDINGS, evidence_answer
     from helios_desktop.analysis.schema import load_schema
     from helios_desktop.records import FileTask
     from helios_desktop.scan.reader import Skip, read_document
@@ -97,6 +107,8 @@ def evidence_rows(folder: Path) -> list[dict]:
         out.append({"file": os.path.relpath(path, folder), "path": str(path), "status": "done",
                     "summary": data["summary"], "keywords": data["keywords"],
                     "category": data["category"], "language": data["language"],
+                    "format": data.get("format"), "personal": data["contains_personal_data"],
+                    "findings": doc.hints.get(FINDINGS) or [],
                     "decided_by": decided, "raw": None, "quality": {}})
     return out
 
@@ -152,7 +164,7 @@ def _open_fields(r: dict, want_cat: str, want_lang: str, open_cat: dict, open_la
         open_lang["evidence"] += language_guess(kind.label, hints).lower() == want_lang.lower()
 
 
-def score(rows: list[dict], labels: dict, terms: dict) -> dict:
+def score(rows: list[dict], labels: dict, terms: dict, personal: dict | None = None) -> dict:
     from helios_desktop.analysis.quality import FileVocabulary, check_keywords, check_summary, degenerate
 
     done = [r for r in rows if r["status"] == "done"]
@@ -218,6 +230,8 @@ def score(rows: list[dict], labels: dict, terms: dict) -> dict:
         "open_category": {k: (v if k == "n" else share(v, open_cat["n"])) for k, v in open_cat.items()},
         "open_language": {k: (v if k == "n" else share(v, open_lang["n"])) for k, v in open_lang.items()},
     })
+    if personal is not None:
+        rep["personal_data"] = personal_scores(rows, personal)
     return rep
 
 
@@ -233,10 +247,18 @@ def main() -> None:
     parser.add_argument("--db", help="score this existing database instead of running (one model)")
     parser.add_argument("--verbose", action="store_true", help="print every stored summary")
     parser.add_argument("--json", help="also write the report to this file")
+    parser.add_argument("--labeled", action="store_true",
+                        help=f"score the labeled set ({LABELED.relative_to(REPO)}) on every field")
     args = parser.parse_args()
-    folder = Path(args.folder).resolve()
+    folder = LABELED.resolve() if args.labeled else Path(args.folder).resolve()
     labels = json.loads((HERE / "sample_labels.json").read_text()) if folder == SAMPLES else {}
     terms = json.loads((HERE / "sample_terms.json").read_text()) if folder == SAMPLES else {}
+    personal = None
+    if folder == SAMPLES:
+        flagged = set(json.loads((HERE / "sample_personal.json").read_text())["personal"])
+        personal = {str(p.relative_to(SAMPLES)): str(p.relative_to(SAMPLES)) in flagged
+                    for p in SAMPLES.rglob("*") if p.is_file()}
+    labeled = json.loads((LABELED / "labels.json").read_text())["files"] if args.labeled else None
     known = dict(KNOWN)
     for item in args.model:
         name, _, path = item.partition("=")
@@ -256,7 +278,11 @@ def main() -> None:
             db, _ = run_model(model, folder, model_fields=args.model_fields)
             print(f"{name}: database {db}", file=sys.stderr)
             rows = _rows_from_db(db, folder)
-        rep = score(rows, labels, terms)
+        rep = score(rows, labels, terms, personal)
+        if labeled is not None:
+            rep["labeled"] = labeled_scores(rows, labeled)
+            if not args.verbose:
+                rep["labeled"].pop("misses")
         rep["seconds"] = round(time.perf_counter() - started, 1)
         report[name] = rep
         if args.verbose:

@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 
 from . import prose, structured
+from .notices import notice_summary
+from ..scan.wellknown import SYSTEM_FILE
 from .prose import _cap
 from .keywords import choose_keywords, evidence_keywords
 from .quality import placeholder
@@ -118,7 +120,10 @@ def describe(path: bytes, text: str, label: str, hints: dict) -> Description:
     ext = os.path.splitext(name)[1].lower()
     language = hints.get("language") or hints.get("language_guess") or ""
     try:
-        summary = _by_kind(name, ext, label, text, language)
+        summary = notice_summary(path, name, label, text,
+                                 lambda kind: _by_kind(name, ext, "text document" if kind == SYSTEM_FILE
+                                                       else kind, text, language)) or \
+            _by_kind(name, ext, label, text, language)
     except (RecursionError, ValueError, IndexError):  # a malformed file must not fail the row
         summary = ""
     if not summary:

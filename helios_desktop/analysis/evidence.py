@@ -16,7 +16,7 @@ import os
 from ..records import MODEL_FIELDS, Document
 from .category import category_guess, check_category, check_language, language_guess
 from .describe import describe
-from .personal_data import find_personal_data
+from .personal_data import find_personal_data, personal
 from .quality import PASS, gate
 from .schema import AnalysisSchema
 
@@ -83,10 +83,13 @@ def apply_evidence(data: dict, doc: Document, schema: AnalysisSchema,
                 decided["language"] = EVIDENCE
     # Personal data only with evidence: validated patterns found in the file. The
     # model's own yes cites nothing it found, so it never raises the flag alone.
-    findings = [f.as_dict() for f in find_personal_data(doc.text)]
+    # A file whose only findings are contacts in a public notice (a maintainer in a
+    # copyright file) keeps them as evidence but is not flagged.
+    found = find_personal_data(doc.text, name=os.fsdecode(os.path.basename(doc.path)))
+    findings = [f.as_dict() for f in found]
     hints[FINDINGS] = findings
     if "contains_personal_data" in data:
-        data["contains_personal_data"] = bool(findings)
+        data["contains_personal_data"] = personal(found)
         decided["contains_personal_data"] = EVIDENCE
     name = os.fsdecode(os.path.basename(doc.path))
     evidence = None
@@ -118,13 +121,14 @@ def evidence_answer(doc: Document, schema: AnalysisSchema, why: str,
         return None
     hints = doc.hints
     described = describe(doc.path, doc.text, doc.kind, hints)
-    findings = [f.as_dict() for f in find_personal_data(doc.text)]
+    found = find_personal_data(doc.text, name=os.fsdecode(os.path.basename(doc.path)))
+    findings = [f.as_dict() for f in found]
     hints[FINDINGS] = findings
     data = {"summary": described.summary,
             "category": category_guess(doc.text, doc.kind, hints),
             "language": language_guess(doc.kind, hints),
             "keywords": described.keywords,
-            "contains_personal_data": bool(findings)}
+            "contains_personal_data": personal(found)}
     refused = {"verdict": BAD_OUTPUT, "detail": why[:300]}
     quality: dict = {"gate": NOT_ASKED}
     for field in MODEL_FIELDS:

@@ -5,12 +5,18 @@ written as one (a leading + or a separated group pattern, 9 to 15 digits), an IB
 mod-97 checksum holds, a payment card number that passes the Luhn check with a known
 issuer prefix, or a US social security number in its valid ranges. Each finding keeps
 its kind, line and a masked sample, stored with the result and shown in the window.
+An address or phone in a public notice (a copyright file, a changelog, a credit line)
+is kept but marked ``public_contact`` (``public_contacts.py``); strings that reach
+nobody (an SSH algorithm name, a placeholder domain, a clause number) are not findings.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
+
+from .public_contacts import (identifier_line, list_address, not_a_mailbox, not_a_phone,
+                              notice_file, notice_line)
 
 SCAN_CHARS = 65536      # how much of a file is searched
 MAX_FINDINGS = 5        # per file: enough to show why
@@ -38,9 +44,19 @@ class Finding:
     kind: str      # "e-mail", "phone", "IBAN", "card number", "national id"
     line: int      # 1-based line in the file
     sample: str    # masked, so the evidence itself does not spread the data
+    public_contact: bool = False  # a contact published in a notice (copyright, credits)
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        out = {"kind": self.kind, "line": self.line, "sample": self.sample}
+        if self.public_contact:
+            out["public_contact"] = True
+        return out
+
+
+def personal(findings) -> bool:
+    """True when any finding is personal data rather than a public contact."""
+    return any(not (f.public_contact if isinstance(f, Finding) else f.get("public_contact"))
+               for f in findings)
 
 
 def luhn_ok(digits: str) -> bool:
@@ -101,26 +117,37 @@ def _mask(text: str, keep: int = 2) -> str:
     return "".join("*" if i in hide else ch for i, ch in enumerate(text))
 
 
-def find_personal_data(text: str, limit: int = MAX_FINDINGS) -> list[Finding]:
-    """Validated personal data in ``text`` (its first SCAN_CHARS characters)."""
+def find_personal_data(text: str, limit: int = MAX_FINDINGS, name: str = "") -> list[Finding]:
+    """Validated personal data in ``text`` (its first SCAN_CHARS characters). ``name``,
+    the file's name, tells a public notice (``copyright``, ``AUTHORS``, ``package.json``)
+    whose addresses and phones are marked as public contacts. Personal findings come
+    before public ones when there are more than ``limit``."""
     sample = text[:SCAN_CHARS]
     found: list[tuple[int, Finding]] = []
     taken: list[tuple[int, int]] = []
+    whole_notice = notice_file(name, sample) if name else False
 
-    def line_of(pos: int) -> int:
-        return sample.count("\n", 0, pos) + 1
+    def line_at(pos: int) -> str:
+        start = sample.rfind("\n", 0, pos) + 1
+        end = sample.find("\n", pos)
+        return sample[start:end if end >= 0 else len(sample)]
 
-    def add(kind: str, match: re.Match, shown: str) -> None:
+    def add(kind: str, match: re.Match, shown: str, contact: bool = False,
+            public: bool = False) -> None:
         start, end = match.span(1)
         if any(s < end and start < e for s, e in taken):
             return
         taken.append((start, end))
-        found.append((start, Finding(kind, line_of(start), _mask(shown))))
+        public = public or contact and (whole_notice or notice_line(line_at(start)))
+        found.append((start, Finding(kind, sample.count("\n", 0, start) + 1, _mask(shown),
+                                     public)))
 
     if "@" in sample:
         for m in _EMAIL.finditer(sample):
-            if email_ok(m.group(1), m.group(2)):
-                add("e-mail", m, m.group(0))
+            local, domain = m.group(1), m.group(2)
+            if email_ok(local, domain) and not identifier_line(line_at(m.start())) and \
+                    not not_a_mailbox(local, domain, sample[max(0, m.start() - 1):m.start()]):
+                add("e-mail", m, m.group(0), contact=True, public=list_address(local, domain))
     for m in _IBAN.finditer(sample):
         if iban_ok(m.group(1)):
             add("IBAN", m, m.group(1))
@@ -133,7 +160,8 @@ def find_personal_data(text: str, limit: int = MAX_FINDINGS) -> list[Finding]:
             add("national id (US SSN)", m, m.group(0))
     for m in _PHONE.finditer(sample):
         digits = re.sub(r"\D", "", m.group(1))
-        if 9 <= len(digits) <= 15 and len(set(digits)) > 2:
-            add("phone", m, m.group(1))
-    found.sort(key=lambda pair: pair[0])
-    return [f for _, f in found[:limit]]
+        if 9 <= len(digits) <= 15 and len(set(digits)) > 2 and \
+                not not_a_phone(m.group(1), sample[max(0, m.start(1) - 40):m.start(1)]):
+            add("phone", m, m.group(1), contact=True)
+    found.sort(key=lambda pair: (pair[1].public_contact, pair[0]))
+    return [f for _, f in sorted(found[:limit], key=lambda pair: pair[0])]

@@ -145,10 +145,14 @@ _COPYRIGHT = re.compile(r"copyright\s+(?:\(c\)\s*|©\s*)?(\d{4}(?:\s*[-–,]\s*\
 
 def licence_name(text: str) -> str:
     low = re.sub(r"\s+", " ", text[:20000].lower())
-    for pattern, name in _LICENCES:
-        if re.search(pattern, low):
-            return name
-    return ""
+    # The licence named first is the file's own: the GPL's text mentions the LGPL
+    # further down, the MPL's mentions the GPL family as secondary licences.
+    best = None
+    for order, (pattern, name) in enumerate(_LICENCES):
+        found = re.search(pattern, low)
+        if found and (best is None or (found.start(), order) < best[:2]):
+            best = (found.start(), order, name)
+    return best[2] if best else ""
 
 
 def licence_summary(text: str) -> str:

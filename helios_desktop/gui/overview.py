@@ -99,6 +99,9 @@ class OverviewPanel(QWidget):
         self._fill("failed", [(relative(p), f"{reason}: {message}" if message else reason)
                               for p, reason, message in data["failed"]])
         self._fill("personal", [(relative(p), evidence) for p, evidence in data["personal"]])
+        if data.get("public_contacts"):  # maintainers in copyright files: not personal data
+            box = self.boxes["personal"]
+            box.setTitle(f"{box.title()}; {data['public_contacts']:,} more with public contacts only")
 
     def _fill(self, key: str, rows: list[tuple[str, str]]) -> None:
         table = self.tables[key]

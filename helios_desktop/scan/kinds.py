@@ -13,6 +13,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
+from .wellknown import settings_category, wellknown_kind
+
 # extension -> (kind label, category, language)
 _EXT: dict[str, tuple[str, str, str]] = {}
 
@@ -44,7 +46,7 @@ _add(".sql", "SQL script", "source_code", "SQL")
 _add(".r", "R source", "source_code", "R")
 _add(".lua", "Lua source", "source_code", "Lua")
 _add(".pl .pm", "Perl source", "source_code", "Perl")
-_add(".html .htm", "HTML page", "source_code", "HTML")
+_add(".html .htm", "HTML page", "documentation", "HTML")
 _add(".css .scss", "stylesheet", "source_code", "CSS")
 _add(".yaml .yml", "YAML file", "configuration", "YAML")
 _add(".toml", "TOML file", "configuration", "TOML")
@@ -181,6 +183,9 @@ def detect_kind(path: bytes, text: str) -> Kind:
     found = _EXT.get(ext) or _NAMES.get(stem if not ext else name.lower()) or _NAMES.get(stem)
     if found is None and name.lower().startswith(("license", "licence", "copying")):
         found = _NAMES["license"]  # LICENSE-APACHE, COPYING.LIB, licence.txt
+    if found is None or found[0] == "text document":
+        # copyright files, changelogs, credits, /etc files: known by name or form
+        found = wellknown_kind(name, text) or found
     if found is None:
         shebang = _SHEBANG.match(text)
         if shebang:
@@ -196,6 +201,15 @@ def detect_kind(path: bytes, text: str) -> Kind:
     if label == "SQL script" and text.upper().count("INSERT INTO") >= 3:
         label, category = "SQL dump", "data"
     guess = natural_language(text)
+    # A plain text file of records or settings is configuration whatever words its
+    # comments use (/etc/protocols once came out "financial" for "tax" in a comment).
+    if not category and log_line_count(text) < 3:  # timestamped lines are a log's
+        category = settings_category(label, text)
+    if label == "HTML page":
+        # A page is read, not run: a manual or an article is documentation unless its
+        # visible words say otherwise (cue words counted without the markup).
+        text = re.sub(r"<(script|style)\b.*?</\1\s*>|<[^>]*>", " ", text, flags=re.S | re.I)
+        guess = natural_language(text)
     if category in ("", "documentation") and label != "README":
         cue = prose_category(text)
         if cue and (category == "" or cue != "documentation"):

@@ -230,8 +230,8 @@ class LedgerReader:
 
     def overview(self, run_id: int, folder: str | bytes | None = None, top: int = 10) -> dict:
         """A run at a glance: counts by status, category, language and kind (extension),
-        the largest and the failed files, and the files flagged for personal data with
-        the evidence that flagged them."""
+        the largest and the failed files, the files flagged for personal data with the
+        evidence that flagged them, and how many files hold public contacts only."""
         def grouped(sql: str) -> dict[str, int]:
             return {str(k): n for k, n in self._all(sql, (run_id,))}
 
@@ -264,6 +264,11 @@ class LedgerReader:
                 "AND a.contains_personal_data = 1 ORDER BY f.id LIMIT 500", (run_id,)):
             personal.append((bytes(p), personal_evidence(_loads(evidence), _loads(decided))))
         out["personal"] = personal
+        # Files whose findings are all contacts in public notices (maintainers in a
+        # copyright file): counted, not listed, so the list above shows what needs review.
+        out["public_contacts"] = self._all(
+            f"SELECT count(*) {join} AND a.contains_personal_data = 0 "
+            f"AND {self._evidence_expr()} IS NOT NULL", (run_id,))[0][0]
         return out
 
     def page(self, query: ResultQuery, columns: list[Column], offset: int,
@@ -309,7 +314,8 @@ def personal_evidence(evidence: list | None, decided_by: dict | None = None) -> 
 def _evidence_item(item) -> str:
     if isinstance(item, dict):
         where = f" (line {item['line']})" if item.get("line") else ""
-        return f"{item.get('kind', 'match')}{where}: {item.get('sample', '')}"
+        public = " (public contact)" if item.get("public_contact") else ""
+        return f"{item.get('kind', 'match')}{where}: {item.get('sample', '')}{public}"
     return str(item)
 
 
