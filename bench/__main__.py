@@ -7,7 +7,9 @@
     python -m bench ledger [--results N] [--repeat R]
     python -m bench run-50k [--files N] [--model DIR]
     python -m bench pytorch-baseline [--pair default|smollm2] [--model DIR] [--checkpoint HF_DIR] [--files N]
+    python -m bench prompt-size [--model DIR] [--fields summary,keywords]
     python -m bench gpu [--corpus-sizes 5000] [--precision fp16|int4] [--sweep 16 64 ...] [--oom]   (CUDA)
+    python -m bench gpu --diagnose [--provider cpu] [--model-dir DIR] [--stage-seconds S]
     python -m bench batching --model DIR [--full-model DIR] [--files N] [--repeat R]
     python -m bench heartbeat-stall --model DIR [--tokens N]
     python -m bench chaos [--files N] [--worker-kills N] [--backend-kills M] [--stops S]
@@ -397,6 +399,12 @@ def cmd_heartbeat_stall(args) -> None:
             "prefill_seconds": prefill, "prefill_gap": prefill_gap})
 
 
+def cmd_prompt_size(args) -> None:
+    from bench.prompt_size import run
+
+    run(args, report)
+
+
 def cmd_gpu(args) -> None:
     from bench.gpu import run_gpu_benchmark
 
@@ -478,6 +486,12 @@ def main() -> None:
     p.add_argument("--model", required=True)
     p.add_argument("--tokens", type=int, default=4000)
     p.set_defaults(func=cmd_heartbeat_stall)
+    p = sub.add_parser("prompt-size", help="tokens of the prompt that are the same for every file")
+    p.add_argument("--model", default=str(TINY), help="a model folder (its tokenizer)")
+    p.add_argument("--folder", default=str(Path(__file__).resolve().parent.parent / "resources" / "samples"))
+    p.add_argument("--fields", default="summary,keywords",
+                   help="the fields a model may decide, for the second row")
+    p.set_defaults(func=cmd_prompt_size)
     p = sub.add_parser("gpu")
     common(p, 5000, repeat=1)
     p.add_argument("--corpus-sizes", type=int, nargs="*", default=[5000],
