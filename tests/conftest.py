@@ -103,7 +103,7 @@ def events_of(stdout: str) -> list[dict]:
 HOLD = """
 import sys
 from helios_desktop.store.lock import DatabaseLock
-lock = DatabaseLock(sys.argv[1], sys.argv[2]).acquire()
+lock = DatabaseLock(sys.argv[1], sys.argv[2], folder=sys.argv[3]).acquire()
 print("held", flush=True)
 sys.stdin.readline()
 """
@@ -114,8 +114,9 @@ def holder():
     """Start a real process that holds a database's lock until its stdin closes."""
     procs = []
 
-    def start(db, what="analysis"):
-        proc = subprocess.Popen([sys.executable, "-c", HOLD, str(db), what], stdin=subprocess.PIPE,
+    def start(db, what="analysis", folder=""):
+        proc = subprocess.Popen([sys.executable, "-c", HOLD, str(db), what, str(folder)],
+                                stdin=subprocess.PIPE,
                                 stdout=subprocess.PIPE, text=True, cwd=REPO)
         assert proc.stdout.readline().strip() == "held"
         procs.append(proc)

@@ -49,12 +49,12 @@ def test_hooks_from_environment() -> dict:
     return json.loads(raw) if raw else {}
 
 
-def lock_database(db: Path, holder: str):
-    """The database's lock, held; or AnalyzeError naming the holder's pid."""
+def lock_database(db: Path, holder: str, folder: str | os.PathLike = ""):
+    """The database's lock, held; or AnalyzeError naming the holder's folder and pid."""
     from ..store.lock import DatabaseInUse, DatabaseLock
 
     try:
-        return DatabaseLock(db, holder).acquire()
+        return DatabaseLock(db, holder, folder=folder).acquire()
     except DatabaseInUse as exc:
         raise AnalyzeError(str(exc)) from None
     except OSError as exc:
@@ -87,7 +87,7 @@ def analyze_folder(folder, settings, options: AnalyzeOptions, *, events=None, on
     except (SchemaError, EngineError, ProviderError) as exc:
         raise AnalyzeError(str(exc)) from None
     db = database_path(settings)
-    db_lock = lock_database(db, "analysis")
+    db_lock = lock_database(db, "analysis", folder)
     try:
         ledger = Ledger(db)
     except LedgerError as exc:

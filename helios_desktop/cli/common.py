@@ -57,6 +57,19 @@ def lock(db: Path, holder: str):
         raise CliError(str(exc)) from None
 
 
+def chosen_run(run: dict, args) -> str:
+    """Which run a command used, for its last line: 'run 7 of /etc (completed 2026-12-07
+    09:14)', and, when no folder was named, that it was the database's newest."""
+    import os
+    import time
+
+    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(run["started_at"]))
+    text = f"run {run['id']} of {os.fsdecode(run['folder'])} ({run['status']}, started {when})"
+    if getattr(args, "folder", None) is None and getattr(args, "run", None) is None:
+        text += "; the newest in the database: name a folder to choose another"
+    return text
+
+
 def model_and_provider(settings: Settings):
     """The configured model folder and provider for sizing notes, without side effects
     (None, None when they cannot be known yet)."""

@@ -5,8 +5,15 @@ change or check the database take it too, so a second analysis, a prune or a vac
 on a database in use is refused with the holder's pid instead of fighting over it.
 The lock is ``fcntl.flock`` on ``<database>.lock``: the kernel drops it when the
 holder exits, even on SIGKILL, so a stale file never blocks anyone. The file holds
-the holder's pid and what it is doing, for the message; it is never deleted (deleting
-a flock'd file lets two processes lock two different inodes).
+the holder's pid, what it is doing and, for an analysis, its folder, for the message
+("in use by the analysis of /srv/share (pid N)"); it is never deleted (deleting a
+flock'd file lets two processes lock two different inodes).
+
+Two analyses of one database do not run side by side: the ledger has one writer by
+design (its leases, resume and the reuse of unchanged results read and write the runs
+as one process's state), and SQLite would only serialise two writers' batches behind
+busy timeouts. So the command line refuses a second one naming the folder in work,
+and the window queues it until the lock is free (``gui/run_control.py``).
 """
 
 from __future__ import annotations
@@ -21,12 +28,16 @@ from pathlib import Path
 class DatabaseInUse(RuntimeError):
     """Another process holds the database; the message names it and its pid."""
 
-    def __init__(self, path: Path, pid: int | None, holder: str):
-        self.path, self.pid, self.holder = path, pid, holder
-        who = f"another {holder}" if holder == "analysis" else f"`{holder}`"
+    def __init__(self, path: Path, pid: int | None, holder: str, folder: str = ""):
+        self.path, self.pid, self.holder, self.folder = path, pid, holder, folder
+        if holder == "analysis" and folder:
+            who = f"the analysis of {folder}"
+        else:
+            who = f"another {holder}" if holder == "analysis" else f"`{holder}`"
         pid_text = f" (pid {pid})" if pid else ""
-        super().__init__(f"database in use by {who}{pid_text}: {path}; wait for it to finish "
-                         "or stop it, then try again")
+        super().__init__(f"database {path} is in use by {who}{pid_text}; one analysis writes "
+                         "to a database at a time: wait for it to finish or stop it, then try "
+                         "again (or give this one another --db)")
 
 
 def lock_path(database: str | os.PathLike) -> Path:
@@ -36,16 +47,22 @@ def lock_path(database: str | os.PathLike) -> Path:
 
 def read_holder(database: str | os.PathLike) -> tuple[int | None, str]:
     """The pid and purpose written in the lock file (``(None, "")`` when none)."""
+    pid, holder, _folder = read_lock(database)
+    return pid, holder
+
+
+def read_lock(database: str | os.PathLike) -> tuple[int | None, str, str]:
+    """The pid, purpose and folder written in the lock file (the folder "" when none)."""
     try:
         text = lock_path(database).read_text("utf-8", errors="replace")
     except OSError:
-        return None, ""
-    first, _, rest = text.partition("\n")
+        return None, "", ""
+    first, holder, folder = (text.split("\n") + ["", ""])[:3]
     try:
         pid = int(first.strip())
     except ValueError:
         pid = None
-    return pid, rest.strip() or "analysis"
+    return pid, holder.strip() or "analysis", folder.strip()
 
 
 class DatabaseLock:
@@ -54,8 +71,9 @@ class DatabaseLock:
     Use as a context manager, or ``acquire()`` / ``release()``."""
 
     def __init__(self, database: str | os.PathLike, holder: str = "analysis",
-                 grace: float = 1.0):
+                 grace: float = 1.0, folder: str | os.PathLike = ""):
         self.database = Path(database)
+        self.folder = os.fsdecode(folder) if folder else ""  # what an analysis works on
         self.grace = grace
         self.path = lock_path(self.database)
         self.holder = holder
@@ -80,11 +98,11 @@ class DatabaseLock:
                     raise
                 if time.monotonic() >= deadline:
                     os.close(fd)
-                    pid, holder = read_holder(self.database)
-                    raise DatabaseInUse(self.database, pid, holder) from None
+                    raise DatabaseInUse(self.database, *read_lock(self.database)) from None
                 time.sleep(0.01)
         os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n{self.holder}\n".encode())
+        # The folder on a line of its own: another window waiting its turn names it.
+        os.write(fd, f"{os.getpid()}\n{self.holder}\n{self.folder}\n".encode())
         self._fd = fd
         return self
 

@@ -21,6 +21,10 @@ from .ledger import UNFINISHED, LedgerError, open_readonly
 BUILTIN_FIELDS = ("category", "language", "summary", "keywords", "contains_personal_data")
 
 
+class RunNotFound(LookupError):
+    """No run matches what a command asked for; the message says what the database holds."""
+
+
 @dataclass(frozen=True)
 class Column:
     name: str     # what the row dict calls it
@@ -72,10 +76,10 @@ class LedgerReader:
         self._conn: sqlite3.Connection | None = None
 
     @classmethod
-    def on(cls, conn: sqlite3.Connection) -> LedgerReader:
+    def on(cls, conn: sqlite3.Connection, path: str | os.PathLike | None = None) -> LedgerReader:
         """A reader over a connection already open (its owner closes it)."""
         reader = cls.__new__(cls)
-        reader.path, reader._conn = None, conn
+        reader.path, reader._conn = (Path(path) if path else None), conn
         return reader
 
     # -- connection ----------------------------------------------------------------------
@@ -119,6 +123,42 @@ class LedgerReader:
         rows = (self._all("SELECT max(id) FROM runs WHERE folder = ?", (folder,)) if folder
                 else self._all("SELECT max(id) FROM runs"))
         return rows[0][0] if rows else None
+
+    def _folder_of_run(self, run_id: int | None) -> bytes:
+        rows = self._all("SELECT folder FROM runs WHERE id = ?", (run_id,))
+        return bytes(rows[0][0]) if rows else b""
+
+    def folders(self) -> list[bytes]:
+        """Every folder with a run in this database, the most recently analyzed first."""
+        return [bytes(f) for (f,) in self._all(
+            "SELECT folder FROM runs GROUP BY folder ORDER BY max(id) DESC")]
+
+    def choose_run(self, folder: bytes | None = None, run_id: int | None = None) -> dict:
+        """The run a command means: ``run_id`` (of ``folder`` when both are given), else the
+        newest run of ``folder``, else the newest run of the database. RunNotFound says
+        which folders the database does hold."""
+        if run_id is not None:
+            run = self.run(run_id)
+            if run is None:
+                raise RunNotFound(f"run {run_id} is not in {self.path}; "
+                                  + self._folders_hint())
+            if folder is not None and run["folder"] != folder:
+                raise RunNotFound(f"run {run_id} is of {_shown(run['folder'])}, not of "
+                                  f"{_shown(folder)}; leave out the folder or the run")
+            return run
+        latest = self.latest_run(folder)
+        if latest is None:
+            what = f"no run of {_shown(folder)}" if folder is not None else "no run"
+            raise RunNotFound(f"{what} in {self.path}; {self._folders_hint()}")
+        return self.run(latest)
+
+    def _folders_hint(self) -> str:
+        folders = self.folders()
+        if not folders:
+            return "analyze a folder first (helios analyze FOLDER)"
+        shown = ", ".join(_shown(f) for f in folders[:5])
+        more = f" and {len(folders) - 5} more" if len(folders) > 5 else ""
+        return f"it holds runs of {shown}{more}"
 
     def unfinished_run(self, folder: bytes) -> int | None:
         """The run of ``folder`` that was stopped or killed before it completed."""
@@ -194,21 +234,31 @@ class LedgerReader:
             params.append(query.language)
         if query.extension:
             clauses.append("CAST(f.path AS TEXT) LIKE ? ESCAPE '\\'")
-            params.append("%" + query.extension.replace("%", "\\%").replace("_", "\\_"))
+            params.append("%" + _like_escape(query.extension))
         if query.quality in QUALITY_FILTERS:
             clauses.append(QUALITY_FILTERS[query.quality] if self._has_quality() else
                            ("0" if query.quality != "unchecked" else "a.result IS NOT NULL"))
         if query.text:
+            # Every row is found by its path relative to the folder (skipped, failed and
+            # pending rows too: they have no result to index), each word anywhere in it;
+            # the results by full-text search of their summary, keywords and category.
+            words = _SEARCH_TOKEN.findall(query.text) or [query.text]
+            start = len(self._folder_of_run(run)) + 2  # 1-based, past the folder's "/"
+            rel = "CAST(substr(f.path, ?) AS TEXT)"
+            by_path = " AND ".join(f"{rel} LIKE ? ESCAPE '\\'" for _ in words)
+            path_params = []
+            for word in words:
+                path_params += [start, "%" + _like_escape(word) + "%"]
             match = fts_query(query.text)
             if match and self._has_search():
-                # Full-text search over the relative path, summary, keywords and category.
-                clauses.append("f.id IN (SELECT rowid FROM results_fts WHERE results_fts MATCH ?)")
-                params.append(match)
+                clauses.append(f"(({by_path}) OR f.id IN "
+                               "(SELECT rowid FROM results_fts WHERE results_fts MATCH ?))")
+                params += [*path_params, match]
             else:
                 like = f"%{query.text}%"
-                clauses.append("(CAST(f.path AS TEXT) LIKE ? OR a.summary LIKE ? "
+                clauses.append(f"(({by_path}) OR a.summary LIKE ? "
                                "OR a.keywords LIKE ? OR a.result LIKE ?)")
-                params += [like, like, like, like]
+                params += [*path_params, like, like, like]
         return "WHERE " + " AND ".join(clauses), params
 
     def count(self, query: ResultQuery) -> int:
@@ -325,15 +375,26 @@ def fts_query(text: str) -> str:
     return " ".join(f'"{w}"*' for w in words)
 
 
-def search(db, text: str, run_id: int | None = None) -> tuple[int, list[dict]]:
-    """`helios search`: the match count and the matching rows of a run (default latest)."""
+def search(db, text: str, run_id: int | None = None,
+           folder: bytes | None = None) -> tuple[dict, int, list[dict]]:
+    """`helios search`: the run searched (see ``choose_run``; RunNotFound when none), the
+    match count and the matching rows."""
     reader = LedgerReader(db)
     try:
-        query = ResultQuery(run_id=run_id or reader.latest_run(), text=text)
+        run = reader.choose_run(folder, run_id)
+        query = ResultQuery(run_id=run["id"], text=text)
         columns = reader.columns(query.run_id)
-        return reader.count(query), reader.page(query, columns, 0, 10_000)
+        return run, reader.count(query), reader.page(query, columns, 0, 10_000)
     finally:
         reader.close()
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _shown(folder: bytes) -> str:
+    return os.fsdecode(folder)
 
 
 def _loads(text):

@@ -16,7 +16,7 @@ def test_second_lock_names_the_holder(tmp_path, holder):
     assert holder_of(db) == proc.pid
     with pytest.raises(DatabaseInUse) as info:
         DatabaseLock(db).acquire()
-    assert f"database in use by another analysis (pid {proc.pid})" in str(info.value)
+    assert f"in use by another analysis (pid {proc.pid})" in str(info.value)
     assert info.value.pid == proc.pid
 
 
@@ -40,7 +40,7 @@ def test_analyze_refuses_a_held_database(tmp_path, tiny_model, holder):
     proc = holder(db)
     result = helios(*analyze_args(folder, db, tiny_model))
     assert result.returncode == 1
-    assert f"database in use by another analysis (pid {proc.pid})" in result.stderr
+    assert f"in use by another analysis (pid {proc.pid})" in result.stderr
     assert "Traceback" not in result.stderr
     assert not db.exists()  # refused before touching it
 
@@ -102,3 +102,17 @@ def test_a_status_probe_does_not_refuse_an_analysis(tmp_path):
     finally:
         probe.kill()
         probe.wait()
+
+
+def test_a_second_folder_is_refused_naming_the_folder_in_work(tmp_path, tiny_model, holder):
+    """Issue 25: the refusal says which folder holds the database, not only a pid."""
+    first, second = tmp_path / "first", tmp_path / "second"
+    for folder in (first, second):
+        folder.mkdir()
+        (folder / "a.txt").write_text("hello")
+    db = tmp_path / "h.db"
+    proc = holder(db, "analysis", first)
+    result = helios(*analyze_args(second, db, tiny_model))
+    assert result.returncode == 1
+    assert f"in use by the analysis of {first} (pid {proc.pid})" in result.stderr
+    assert "one analysis writes to a database at a time" in result.stderr

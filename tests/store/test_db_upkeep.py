@@ -138,7 +138,7 @@ def test_db_commands_refuse_a_held_database(tmp_path, holder, command):
     proc = holder(db)
     result = helios("db", *command, "--db", db)
     assert result.returncode == 1
-    assert f"database in use by another analysis (pid {proc.pid})" in result.stderr
+    assert f"in use by another analysis (pid {proc.pid})" in result.stderr
     assert _run_ids(db) == [1, 2]
 
 

@@ -86,4 +86,4 @@ def test_export_errors_are_one_line(tmp_path):
     db = tmp_path / "h.db"
     _db(db)
     wrong = helios("export", "--db", db, "--run", "99")
-    assert wrong.returncode == 1 and "run 99 is not in this database" in wrong.stderr
+    assert wrong.returncode == 1 and "run 99 is not in" in wrong.stderr
