@@ -279,7 +279,9 @@ def decided_note(field: str, who: str, quality: dict | None) -> str:
         note += f", {verdict['detail']}"
     if verdict.get("grounding") is not None:
         note += f", grounding {verdict['grounding']:.2f}"
-    return f"{who} (model answer: {note})" if who == "evidence" else f"{who} (gate: {note})"
+    if verdict.get("verdict") == "not_asked":
+        return f"{who} (the model is not asked this field)"  # not a verdict a person reads
+    return f"{who} (model answer refused: {note})" if who == "evidence" else f"{who} (gate: {note})"
 
 
 def verdict_lines(decided_by: dict, quality: dict | None) -> list[str]:

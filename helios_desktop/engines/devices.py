@@ -52,12 +52,14 @@ def cuda_usable() -> tuple[bool, str]:
     except ImportError:
         return False, ("onnxruntime-genai is not installed "
                        "(install the gpu extra: pip install 'helios-desktop[gpu]')")
+    # The GPU first: advice to swap ONNX Runtime builds means something only where there
+    # is a GPU to use; a machine without one hears just that.
+    if gpu_count() == 0:
+        return False, "no NVIDIA GPU or driver found (NVML)"
     if not og.is_cuda_available():
         return False, ("this onnxruntime-genai build has no CUDA support "
                        "(replace onnxruntime-genai and onnxruntime with onnxruntime-genai-cuda and "
                        "onnxruntime-gpu: README, 'On an NVIDIA GPU')")
-    if gpu_count() == 0:
-        return False, "no NVIDIA GPU or driver found (NVML)"
     return True, ""
 
 

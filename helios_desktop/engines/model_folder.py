@@ -139,4 +139,7 @@ def model_note(model_path: str | None) -> tuple[bool, str]:
         return False, str(exc)
     if folder.demonstration:
         return True, "Valid model. Note: this is the demonstration model; results are examples."
-    return True, f"Valid model ({folder.model_type or 'unknown type'}, {folder.precision})."
+    # Only what is known: a folder that does not say its precision reads "(llama)", not
+    # "(llama, ?)".
+    known = [part for part in (folder.model_type, folder.precision) if part and part != "?"]
+    return True, f"Valid model{' (' + ', '.join(known) + ')' if known else ''}."

@@ -41,8 +41,8 @@ class Ring:
 class RateWindow:
     """A rate smoothed over the last ``span`` seconds of a growing total (never negative)."""
 
-    def __init__(self, span: float = 10.0):
-        self.span = span
+    def __init__(self, span: float = 10.0, least: float = 1.0):
+        self.span, self.least = span, least
         self.points: list[tuple[float, float]] = []
 
     def reset(self) -> None:
@@ -59,7 +59,9 @@ class RateWindow:
         if len(self.points) < 2:
             return 0.0
         (t0, v0), (t1, v1) = self.points[0], self.points[-1]
-        return max(0.0, (v1 - v0) / (t1 - t0)) if t1 > t0 else 0.0
+        # Over one second at least: two samples a few milliseconds apart (a first batch
+        # landing as the workers finish loading) are no rate.
+        return max(0.0, (v1 - v0) / max(t1 - t0, self.least)) if t1 > t0 else 0.0
 
 
 class ChartsPanel(QWidget):

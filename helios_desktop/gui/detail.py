@@ -99,5 +99,8 @@ class DetailPane(QObject):
             return
         target = os.path.dirname(path) if folder else path
         if not QDesktopServices.openUrl(QUrl.fromLocalFile(target)):
-            self.session.message.emit(f"No application could open {target}: this desktop has "
-                                      "no handler for it (on Linux, xdg-open and a file manager).")
+            # The status bar and the log, not the preview line: that keeps the folder's count.
+            text = (f"No application could open {target}: this desktop has no handler for it "
+                    "(on Linux, xdg-open and a file manager).")
+            self.session.status.emit(text)
+            self.session.log.emit(text)

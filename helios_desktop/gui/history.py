@@ -62,9 +62,14 @@ class HistoryPanel(QObject):
         if latest is None:
             label.setVisible(False)
         elif latest["status"] != "running" or self._new_folder:
-            # A run in progress keeps the line of the one before (it says what Resume or
-            # Re-analyze would do); a folder just opened shows even a run that never ended.
+            # A folder just opened shows even a run that never ended as stopped.
             label.setText(last_run_text(latest))
+            label.setVisible(True)
+        else:
+            # The run in progress (a resumed one too): no "Stopped on ..." line while it goes.
+            label.setText(f"Analyzing since {when(latest['started_at'])} with "
+                          f"{latest.get('model') or '?'}: Stop keeps what is done, and "
+                          "Resume continues with the rest.")
             label.setVisible(True)
         self._new_folder = False
         self._fill()

@@ -42,6 +42,18 @@ class LiveView(QObject):
         self.last_finished: dict | None = None
         self.stopping = False
 
+    def settings_changed(self, demonstration: bool) -> None:
+        """The demonstration-model note goes when the settings name another model."""
+        if not demonstration:
+            self.form.demoNote.setVisible(False)
+
+    def resume_from(self, run: dict) -> None:
+        """A resumed run starts where the stopped one was: the bar shows what is already
+        finished, not 0%, until the backend's first progress event."""
+        finished = run["done"] + run["failed"] + run["skipped"]
+        self.form.progressBar.setMaximum(max(1, finished + run["pending"]))
+        self.form.progressBar.setValue(finished)
+
     def reset(self) -> None:
         """Nothing of the previous folder's (or run's) figures stays on screen."""
         f = self.form
@@ -77,6 +89,10 @@ class LiveView(QObject):
         elif name == "progress":
             self._progress(event)
         elif name == "telemetry":
+            # Throughput from the files the workers actually analyzed (``processed``): files
+            # skipped at the scan or reused from an earlier run arrive in bursts of
+            # hundreds and are no measure of speed. Fed while stopping too: the chart goes on.
+            self.charts.add_rate(self.rate.add(time.monotonic(), event["processed"]))
             self.charts.add_sample(event)
         elif name == "worker":
             self._worker(event)
@@ -95,9 +111,8 @@ class LiveView(QObject):
         self.form.progressBar.setValue(p.finished)
         if self.stopping:
             return  # the line says what stopping means, with no ETA
-        # One smoothed rate for the line and the chart (over the last 10 s).
-        rate = self.rate.add(time.monotonic(), p.done + p.failed)
-        self.charts.add_rate(rate)
+        # One smoothed rate for the line and the chart (over the last 10 s, from telemetry).
+        rate = self.rate.rate
         eta = ""
         if p.scanning:
             eta = ", scanning"

@@ -46,6 +46,7 @@ class MainWindow(QMainWindow):
         self.session = s = Session(settings, self)
         self.last_message = ""
         self._closing = False
+        self.close_question: QMessageBox | None = None
 
         self.folder_panel = FolderPanel(f, s, self.qsettings, self)
         self.first_run = FirstRunPanel(f, s, self)
@@ -60,9 +61,11 @@ class MainWindow(QMainWindow):
         s.status.connect(f.statusbar.showMessage)
         s.log.connect(f.logView.appendPlainText)
         s.folder_changed.connect(lambda _folder: self.live.reset())
+        s.settings_changed.connect(lambda: self.live.settings_changed(s.demonstration()))
         self.folder_panel.chosen.connect(self.set_folder)
         self.folder_panel.ready.connect(self.folder_ready)
         self.run.starting.connect(self._run_starting)
+        self.run.resuming.connect(self.live.resume_from)
         self.run.backend.event_received.connect(self.live.on_event)
         self.run.stopping.connect(self.live.on_stopping)
         self.run.ended.connect(self.live.on_ended)
@@ -152,16 +155,44 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:
         if self.run.running:
-            # Close once the backend has stopped cleanly (it resumes next time).
-            if not self._closing:
-                self._closing = True
-                self.run.backend_exited.connect(lambda _code, _err: self.close())
-            self.run.stop_run()
             event.ignore()
+            if not self._closing:
+                self.ask_close()
             return
+        self.run.cancel_queued()
         self.qsettings.setValue("geometry", self.saveGeometry())
         self.shutdown()
         event.accept()
+
+    def ask_close(self) -> None:
+        """Closing during a run asks first: stop the run (what is done is kept, Resume goes
+        on next time) and close, or keep running. Not modal to the loop (``open``), so the
+        run's events keep arriving while the question waits."""
+        if self.close_question is not None:
+            self.close_question.raise_()
+            return
+        box = QMessageBox(QMessageBox.Icon.Question, "Analysis in progress",
+                          "An analysis is running. Stop it and close Helios? What is done so "
+                          "far is kept; Resume continues with the rest next time.",
+                          QMessageBox.StandardButton.NoButton, self)
+        stop = box.addButton("Stop the run and close", QMessageBox.ButtonRole.AcceptRole)
+        keep = box.addButton("Keep running", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(keep)
+        box.setEscapeButton(keep)
+        self.close_question = box
+
+        def answered(button) -> None:
+            self.close_question = None
+            if button is stop and self.run.running:
+                self._closing = True
+                # Close once the backend has stopped cleanly (it resumes next time).
+                self.run.backend_exited.connect(lambda _code, _err: self.close())
+                self.run.stop_run()
+            elif button is stop:
+                self.close()
+
+        box.buttonClicked.connect(answered)
+        box.open()
 
     def shutdown(self) -> None:
         """Stop every thread this window started, and wait for them."""

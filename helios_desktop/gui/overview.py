@@ -8,6 +8,7 @@ failed ones with their reason, and those flagged for personal data with the evid
 from __future__ import annotations
 
 from .prescan import human_bytes
+from .results import status_label
 from .qt import (QGroupBox, QHBoxLayout, QHeaderView, QObject, QTableWidget, QTableWidgetItem,
                  QVBoxLayout, QWidget, pg, pyqtSignal)
 from .results import folder_root, relative_path
@@ -91,7 +92,8 @@ class OverviewPanel(QWidget):
             brushes = [pg.mkBrush(COLOURS.get(n, "#2f7be5")) for n in names]
             plot.addItem(pg.BarGraphItem(x0=0, y=list(range(len(names))), height=0.7,
                                          width=values, brushes=brushes))
-            plot.getAxis("left").setTicks([[(i, f"{_short(n)} ({counts[n]:,})")
+            shown = status_label if key == "status" else str
+            plot.getAxis("left").setTicks([[(i, f"{_short(shown(n))} ({counts[n]:,})")
                                             for i, n in enumerate(names)]])
             plot.setXRange(0, max(values) * 1.05, padding=0)
             plot.setYRange(-0.6, len(names) - 0.4, padding=0)

@@ -2,12 +2,13 @@
 
 from PyQt6 import uic
 from PyQt6.QtCore import (QAbstractTableModel, QByteArray, QModelIndex, QObject, QProcess,
-                          QProcessEnvironment, QSettings, Qt, QThread, QTimer, QUrl, pyqtSignal,
+                          QEvent, QProcessEnvironment, QSettings, Qt, QThread, QTimer, QUrl, pyqtSignal,
                           pyqtSlot)
-from PyQt6.QtGui import QAction, QDesktopServices, QDragEnterEvent, QDropEvent, QFont, QIcon
+from PyQt6.QtGui import (QAction, QDesktopServices, QDragEnterEvent, QDropEvent, QFont, QIcon,
+                         QKeySequence)
 from PyQt6.QtWidgets import (QApplication, QComboBox, QDialog, QDialogButtonBox, QFileDialog,
                              QGroupBox, QHBoxLayout, QHeaderView, QMainWindow, QMessageBox,
-                             QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+                             QScrollArea, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 import pyqtgraph as pg
 
 __all__ = [
@@ -16,5 +17,6 @@ __all__ = [
     "pyqtSlot", "QAction", "QDesktopServices", "QDragEnterEvent", "QDropEvent", "QFont", "QIcon",
     "QApplication", "QComboBox", "QDialog", "QDialogButtonBox", "QFileDialog", "QHeaderView",
     "QMainWindow", "QMessageBox", "QTableWidgetItem", "QVBoxLayout", "QWidget", "pg",
-    "QGroupBox", "QHBoxLayout", "QTableWidget",
+    "QGroupBox", "QHBoxLayout", "QTableWidget", "QEvent", "QKeySequence", "QScrollArea",
+    "QSplitter",
 ]

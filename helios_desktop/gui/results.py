@@ -16,6 +16,14 @@ from ..records import display_path
 from ..store.reader import Column, LedgerReader, ResultQuery
 from .qt import QAbstractTableModel, QModelIndex, Qt
 
+# The ledger's word for a file a worker holds now, as a person says it.
+STATUS_LABELS = {"leased": "in progress"}
+
+
+def status_label(status: str) -> str:
+    return STATUS_LABELS.get(status, status)
+
+
 PAGE = 256
 
 
@@ -132,6 +140,8 @@ class ResultsModel(QAbstractTableModel):
                 return ", ".join(json.loads(value))
             except ValueError:
                 return str(value)
+        if name == "status":
+            return status_label(value)
         if name == "contains_personal_data":
             return "" if value is None else ("yes" if value else "no")
         if name == "seconds" and value is not None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from ..analysis.quality import QUALITY_CHOICES
 from ..analysis.schema import CATEGORIES
 from .detail import DetailPane
-from .qt import QHeaderView, QObject, Qt, pyqtSignal
-from .results import ResultsModel
+from .qt import QEvent, QHeaderView, QKeySequence, QObject, Qt, pyqtSignal
+from .results import ResultsModel, status_label
 from .session import Session
 
 STATUSES = ["", "done", "failed", "skipped", "pending", "leased"]
@@ -38,7 +38,9 @@ class ResultsTab(QObject):
         self.model.modelReset.connect(self._results_changed)
         f.resultsSplitter.setStretchFactor(0, 3)
         f.resultsSplitter.setStretchFactor(1, 2)
-        f.statusCombo.addItems(["all statuses"] + STATUSES[1:])
+        f.statusCombo.addItem("all statuses", "")
+        for status in STATUSES[1:]:
+            f.statusCombo.addItem(status_label(status), status)
         f.categoryCombo.addItems(["all categories", *CATEGORIES])
         for label, key in QUALITY_CHOICES:
             f.qualityCombo.addItem(label, key)
@@ -49,8 +51,20 @@ class ResultsTab(QObject):
         self._extra_filter = ("", "")  # (language or extension, value) from the Overview
         f.extraFilterButton.clicked.connect(self._clear_extra_filter)
         f.actionFind.triggered.connect(self.find)
+        # A line edit claims some Ctrl keys for itself (Ctrl+E: end of line on X11), which
+        # would swallow the window's shortcuts while the cursor is in the filter box.
+        self._window_keys = [f.actionExportCsv, f.actionFind, f.actionOpenFolder, f.actionQuit]
+        f.filterEdit.installEventFilter(self)
         session.folder_changed.connect(self._folder_changed)
         session.shown_run_changed.connect(self._show_run)
+
+    def eventFilter(self, watched, event) -> bool:
+        if event.type() == QEvent.Type.ShortcutOverride:
+            pressed = QKeySequence(event.keyCombination())
+            if any(a.shortcut() == pressed and a.isEnabled() for a in self._window_keys):
+                event.ignore()  # not the line edit's: the window's action takes it
+                return True
+        return False
 
     # -- which run ------------------------------------------------------------------------------
 
@@ -72,7 +86,7 @@ class ResultsTab(QObject):
 
     def _apply_filters(self) -> None:
         f = self.form
-        status = f.statusCombo.currentText() if f.statusCombo.currentIndex() > 0 else ""
+        status = f.statusCombo.currentData() or ""
         category = f.categoryCombo.currentText() if f.categoryCombo.currentIndex() > 0 else ""
         extra = self._extra_filter
         self.model.set_filters(f.filterEdit.text(), status, category,
@@ -91,7 +105,7 @@ class ResultsTab(QObject):
         on an Overview bar)."""
         f = self.form
         if field == "status":
-            f.statusCombo.setCurrentText(value)
+            f.statusCombo.setCurrentIndex(max(0, f.statusCombo.findData(value)))
         elif field == "category":
             f.categoryCombo.setCurrentText(value)
         else:

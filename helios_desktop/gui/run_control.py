@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 import time
 
@@ -10,6 +11,8 @@ from .backend import BackendProcess
 from .qt import QObject, QTimer, pyqtSignal
 from .session import Session
 from .stall import StallMonitor
+
+log = logging.getLogger(__name__)
 
 
 def exit_description(code: int, sig: int) -> str:
@@ -27,6 +30,8 @@ class RunControl(QObject):
     """Owns the run buttons, the Start/Stop actions, the backend and the stall monitor."""
 
     starting = pyqtSignal()              # a run is about to start: live view and preview reset
+    resuming = pyqtSignal(dict)          # ... and it continues this unfinished run
+    queued = pyqtSignal(str)             # waiting for another analysis of the database: why
     stopping = pyqtSignal(str)           # once a second while stopping: what is happening
     ended = pyqtSignal(str, int)         # "completed", "stopped" or "failed"; exit code
     run_finished = pyqtSignal(dict)      # the run_finished event
@@ -45,6 +50,12 @@ class RunControl(QObject):
         self._stop_timer.setInterval(1000)
         self._stop_timer.timeout.connect(self._stopping_tick)
         self.stall = StallMonitor(parent=self)
+        # A run asked for while another process analyzes into the same database waits its
+        # turn (store/lock.py: one analysis writes at a time), polled twice a second.
+        self.waiting: bool | None = None   # None: nothing queued; else the run's ``fresh``
+        self._queue_timer = QTimer(self)
+        self._queue_timer.setInterval(500)
+        self._queue_timer.timeout.connect(self._try_queued)
         f = form
         f.startButton.clicked.connect(lambda: self.start_run())
         f.reanalyzeButton.clicked.connect(lambda: self.start_run(fresh=True))
@@ -83,9 +94,15 @@ class RunControl(QObject):
             f.resumeButton.setText(f"Resume ({unfinished['pending']:,} left)")
         f.reanalyzeButton.setVisible(bool(s.history) and not running)
         f.reanalyzeButton.setEnabled(can and bool(s.history))
-        f.stopButton.setEnabled(running and not self.backend.stop_deadline)
-        f.actionStart.setEnabled(can)
-        f.actionStop.setEnabled(running)
+        queued = self.waiting is not None
+        if queued:
+            f.startButton.setEnabled(False)
+            f.resumeButton.setEnabled(False)
+            f.reanalyzeButton.setEnabled(False)
+        f.stopButton.setEnabled((running and not self.backend.stop_deadline) or queued)
+        f.stopButton.setText("Cancel" if queued else "Stop")
+        f.actionStart.setEnabled(can and not queued)
+        f.actionStop.setEnabled(running or queued)
 
     def _start_shortcut(self) -> None:
         if self.form.startButton.isEnabled() or self.form.resumeButton.isEnabled():
@@ -108,8 +125,29 @@ class RunControl(QObject):
             s.message.emit(why)
             self.update_buttons()
             return
+        from ..store.lock import holder_of, read_lock
+
+        if holder_of(s.database) is not None:
+            pid, holder, folder = read_lock(s.database)
+            what = f"the analysis of {folder}" if folder else f"another {holder or 'analysis'}"
+            why = (f"Queued: waiting for {what} (pid {pid}) to finish; one analysis writes to "
+                   f"the database {s.database} at a time. This one starts by itself then "
+                   "(Cancel to drop it).")
+            first = self.waiting is None
+            self.waiting = fresh
+            self._queue_timer.start()
+            if first:
+                s.message.emit(why)
+                self.queued.emit(why)
+            self.update_buttons()
+            return
+        self.waiting = None
+        self._queue_timer.stop()
         self.last_finished = None
+        unfinished = None if fresh else s.unfinished()
         self.starting.emit()
+        if unfinished is not None:
+            self.resuming.emit(unfinished)
         args = ["--db", str(s.database)] + (["--fresh"] if fresh else [])
         self.backend.start(s.folder, args)
         self.stall.start()
@@ -117,7 +155,22 @@ class RunControl(QObject):
         target = s.endpoint_target()
         s.status.emit(f"Analyzing {s.folder}" + (f" on {target}" if target else "") + "…")
 
+    def _try_queued(self) -> None:
+        if self.waiting is not None and not self.backend.running:
+            self.start_run(self.waiting)
+
+    def cancel_queued(self) -> None:
+        if self.waiting is None:
+            return
+        self.waiting = None
+        self._queue_timer.stop()
+        self.session.message.emit("The queued analysis was cancelled.")
+        self.update_buttons()
+
     def stop_run(self) -> None:
+        if self.waiting is not None:
+            self.cancel_queued()
+            return
         if not self.backend.running:
             return
         self.backend.stop()
@@ -165,10 +218,14 @@ class RunControl(QObject):
         last_error = last_error.removeprefix("helios: error: ").strip()
         interrupted = code == 130 or (self.last_finished or {}).get("status") == "interrupted"
         self.backend.stop_deadline = 0.0
-        s.log.emit(f"backend {exit_description(code, sig)}"
-                   + (f"; last error: {last_error}" if last_error else ""))
-        s.log.emit(f"event loop: worst stall {self.stall.worst * 1000:.1f} ms over "
-                   f"{self.stall.samples} ticks")
+        if code == 0 or interrupted:
+            pass  # the status line says how the run ended; an exit code would only puzzle
+        else:
+            s.log.emit(f"The analysis backend {exit_description(code, sig)}"
+                       + (f"; last error: {last_error}" if last_error else ""))
+        # For developers: the window's responsiveness goes to the log file, not the Log tab.
+        log.info("event loop: worst stall %.1f ms over %d ticks", self.stall.worst * 1000,
+                 self.stall.samples)
         s.reload_history()
         s.show_run(s.shown_run)  # the rows written since the last refresh
         outcome = "completed" if code == 0 else "stopped" if interrupted else "failed"

@@ -57,6 +57,17 @@ class Session(QObject):
         choice = choose_engine(self.settings, resolve=False)
         return choice.target if choice.engine == OPENAI else None
 
+    def demonstration(self) -> bool:
+        """Whether the settings run the built-in demonstration model."""
+        from ..engines.model_folder import ModelFolderError, resolve_model_folder
+
+        if self.endpoint_target():
+            return False
+        try:
+            return resolve_model_folder(self.settings.model_path).demonstration
+        except ModelFolderError:
+            return False
+
     def engine_ready(self) -> tuple[bool, str]:
         """Can a run start, and if not, why (one sentence a person can act on)."""
         if self.endpoint_target():

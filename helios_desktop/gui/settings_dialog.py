@@ -16,6 +16,8 @@ from ..engines.model_folder import model_note as _model_note
 from .forms import form_class
 from .qt import QDialog, QDialogButtonBox, QFileDialog
 
+# The engine setting as the dialog offers it (config's ``engine``: onnx or openai).
+ENGINES = [("a model on this computer", "onnx"), ("model servers (OpenAI-compatible)", "openai")]
 NUMBERS = {"workersEdit": "workers", "batchEdit": "max_batch_size",
            "inputEdit": "max_input_tokens", "outputEdit": "max_output_tokens"}
 
@@ -38,6 +40,7 @@ class SettingsDialog(QDialog):
         f = self.form
         f.providerCombo.addItems(PROVIDERS)
         v = settings.values
+        self.allow_insecure_remote = bool(v["allow_insecure_remote"])
         f.modelEdit.setText(v["model_path"] or "")
         f.providerCombo.setCurrentText(v["provider"])
         for widget, key in NUMBERS.items():
@@ -47,6 +50,14 @@ class SettingsDialog(QDialog):
         f.includeEdit.setText(", ".join(v["include"]))
         f.excludeEdit.setText(", ".join(v["exclude"]))
         f.databaseEdit.setText(v["database"] or "")
+        # The model servers (engine openai): the banner about a server sends people here.
+        for label, key in ENGINES:
+            f.engineCombo.addItem(label, key)
+        f.engineCombo.setCurrentIndex(max(0, f.engineCombo.findData(v["engine"])))
+        f.endpointsEdit.setText(", ".join(v["endpoints"] or []))
+        f.apiModelEdit.setText(v["api_model"] or "")
+        f.engineCombo.currentIndexChanged.connect(self._engine_changed)
+        self._engine_changed()
         f.modelEdit.textChanged.connect(lambda text: f.modelCheck.setText(model_note(text)))
         f.modelCheck.setText(model_note(f.modelEdit.text()))
         f.providerCombo.currentTextChanged.connect(self._check)
@@ -55,6 +66,15 @@ class SettingsDialog(QDialog):
         f.buttons.rejected.connect(self.reject)
         self.saved_to: Path | None = None
         self._check()
+
+    def _engine_changed(self) -> None:
+        """Server fields for model servers, the model folder for a local model."""
+        f = self.form
+        servers = f.engineCombo.currentData() == "openai"
+        for widget in (f.endpointsEdit, f.apiModelEdit):
+            widget.setEnabled(servers)
+        for widget in (f.modelEdit, f.modelBrowse, f.providerCombo):
+            widget.setEnabled(not servers)
 
     def _browse(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Choose a model folder")
@@ -83,7 +103,10 @@ class SettingsDialog(QDialog):
                "provider": f.providerCombo.currentText(),
                "include": split(f.includeEdit.text()) or ["**"],
                "exclude": split(f.excludeEdit.text()),
-               "database": f.databaseEdit.text().strip() or None}
+               "database": f.databaseEdit.text().strip() or None,
+               "engine": f.engineCombo.currentData(),
+               "endpoints": split(f.endpointsEdit.text()),
+               "api_model": f.apiModelEdit.text().strip() or None}
         out.update({key: self._number(widget) for widget, key in NUMBERS.items()})
         return out
 
@@ -95,7 +118,20 @@ class SettingsDialog(QDialog):
                 validate_value(key, value, "settings")
             except ConfigError as exc:
                 return str(exc)
-        if values["model_path"]:
+        if values["engine"] == "openai":
+            if not values["endpoints"]:
+                return ("Model servers: give at least one base URL, such as "
+                        "http://127.0.0.1:11434/v1")
+            if not values["api_model"]:
+                return "Server's model name: the name the server knows, such as llama3.2:3b"
+            from ..config.urls import check_endpoint_url
+
+            for url in values["endpoints"]:
+                try:
+                    check_endpoint_url(url, self.allow_insecure_remote)
+                except ValueError as exc:
+                    return f"Model servers: {exc}"
+        elif values["model_path"]:
             usable, note = _model_note(values["model_path"])
             if not usable:
                 return f"Model folder: {note}"

@@ -37,9 +37,10 @@ def test_drop_run_browse_export(qtbot, window, tmp_path):
     assert window.form.progressBar.value() == window.form.progressBar.maximum() == total
     assert window.results.model.rowCount() == total
     assert window.form.gpuNote.text() == ("" if gpu_count() else "No NVIDIA GPU: running on CPU")
-    # The stall monitor ran (tests assert no wall-clock figure; the log line reports it).
+    # The stall monitor ran (tests assert no wall-clock figure; the log file reports it,
+    # not the Log tab: issue 25, words meant for developers).
     assert window.run.stall.samples > 0
-    assert "worst stall" in window.form.logView.toPlainText()
+    assert "worst stall" not in window.form.logView.toPlainText()
 
     # browse: filter and detail pane
     window.form.statusCombo.setCurrentText("skipped")
@@ -105,7 +106,7 @@ def test_a_crashed_backend_is_reported_and_the_window_stays_usable(qtbot, window
     assert exited.args[0] == -1
     assert "crashed" in window.last_message and "signal 9 (SIGKILL)" in window.last_message
     log = window.form.logView.toPlainText()
-    assert "backend was killed by signal 9 (SIGKILL)" in log  # the Log tab says how it ended
+    assert "analysis backend was killed by signal 9 (SIGKILL)" in log  # the Log tab says how it ended
     states = [w["state"] for w in window.live.workers.values()]
     assert states and "busy" not in states and "ready" not in states
     # Its workers die with it (parent-death signal), not 20 s later.

@@ -86,7 +86,7 @@ def test_verdict_lines_say_who_decided_and_why():
                           {"gate": "fail", "summary": {"verdict": "copied", "detail": "prompt text"},
                            "keywords": {"verdict": "pass", "grounding": 0.8}})
     assert lines[0] == "quality gate: fail"
-    assert "summary: evidence (model answer: copied, prompt text)" in lines
+    assert "summary: evidence (model answer refused: copied, prompt text)" in lines
     assert "keywords: model (gate: pass, grounding 0.80)" in lines
     assert "category: evidence" in lines
     assert verdict_lines({"summary": "model"}, None)[0] == "quality gate: not checked"
