@@ -111,6 +111,7 @@ def _analyze(args, events: EventWriter | None) -> int:
     from .engines.model_folder import resolve_model_folder
     from .store.ledger import Ledger, LedgerError
     from .backend.messages import EngineSpec
+    from .extract.base import ExtractOptions
     from .analysis.schema import SchemaError, load_schema
     from .backend.supervisor import HeliosOrchestrator, RunError, run_backend
 
@@ -166,7 +167,8 @@ def _analyze(args, events: EventWriter | None) -> int:
                       max_output_tokens=settings.max_output_tokens,
                       max_file_size=settings.max_file_size, test_hooks=_test_hooks(),
                       engine=settings.engine, endpoints=endpoints,
-                      model_fields=resolve_model_fields(settings.model_fields, model))
+                      model_fields=resolve_model_fields(settings.model_fields, model),
+                      extract=ExtractOptions.from_settings(settings.values))
     log.info("the model decides %s (model_fields %s)",
              "every field" if spec.model_fields is None else
              ", ".join(sorted(spec.model_fields)) or "no field", settings.model_fields)

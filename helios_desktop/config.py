@@ -22,6 +22,7 @@ import yaml
 from .records import MODEL_FIELDS
 from .resources import resource_path
 from .scan.globs import GlobError, check_pattern
+from .scan.magic import FAMILIES
 
 PROVIDERS = ("auto", "cuda", "cpu")
 
@@ -159,6 +160,21 @@ def _model_fields(value: Any) -> str | list[str]:
     return [f for f in MODEL_FIELDS if f in value]
 
 
+def _families(value: Any) -> list[str]:
+    allowed = "a list of document families to leave unread, from " + ", ".join(FAMILIES) + \
+        " ([] reads them all)"
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = [v.strip() for v in value.split(",") if v.strip()]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError(allowed)
+    unknown = [v for v in value if v not in FAMILIES]
+    if unknown:
+        raise ValueError(f"{allowed}; {', '.join(map(repr, unknown))} is not one of them")
+    return [f for f in FAMILIES if f in value]
+
+
 # Settings whose bad values are not repeated in error messages (a key pasted by mistake).
 _QUIET = {"api_key_env"}
 
@@ -176,6 +192,10 @@ FIELDS: dict[str, Any] = {
     "exclude": _globs,
     "max_file_size": _int(1),
     "follow_symlinks": _bool,
+    "formats_off": _families,
+    "ocr": _choice("off", "tesseract"),
+    "extract_timeout": _number(1, 3600),
+    "extract_memory_limit": _int(0),
     "database": _opt_path,
     "metrics_host": _host,
     "metrics_port": _int(0, 65535),

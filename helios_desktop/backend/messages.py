@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..engines.model_folder import ModelFolder
+from ..extract.base import ExtractOptions
 from ..engines.openai import EndpointsSpec
 from ..records import AnalysisResult, FileTask
 
@@ -120,6 +121,7 @@ class EngineSpec:
     engine: str = "onnx"
     endpoints: EndpointsSpec | None = None
     model_fields: frozenset[str] | None = None  # what the model may decide (None: every field)
+    extract: ExtractOptions | None = None       # how documents are read (None: the defaults)
 
     @property
     def model_name(self) -> str:

@@ -23,6 +23,7 @@ from multiprocessing.connection import Connection
 from ..config import Settings
 from .events import EventWriter
 from ..engines.devices import GpuSampler, gpu_count
+from ..extract import READER_VERSION
 from ..store.ledger import DiskFull, Ledger
 from .dispatch import MAX_ATTEMPTS, DispatchPolicy
 from .messages import (VERSION, BatchDone, BatchResized, EndpointReport, EngineSpec, Heartbeat,
@@ -420,7 +421,7 @@ class HeliosOrchestrator:
             log.info("resuming run %d (%d files were in flight)", run_id, back)
         else:
             run_id = ledger.start_run(self.folder, model_name, self.spec.provider,
-                                      dict(self.settings.values))
+                                      {**self.settings.values, "reader_version": READER_VERSION})
         self._run_id = run_id
         self.policy = DispatchPolicy(ledger, run_id,
                                      heartbeat_timeout=self.settings.worker_heartbeat_timeout,
@@ -524,10 +525,11 @@ class HeliosOrchestrator:
     async def _scan(self, run_id: int) -> int:
         s = self.settings
         # Files unchanged since the last completed run of this folder keep its results.
-        # Only a run with the same model and schema, unless the person chose otherwise.
+        # Only a run with the same model and schema, unless the person chose otherwise, and
+        # always one made by this reader: files it could not read before are read now.
         previous = None if self.fresh else self.ledger.last_completed_run(
             self.folder, before=run_id,
-            like=None if self.reuse_any_model else self.settings.values)
+            like=None if self.reuse_any_model else self.settings.values, reader=READER_VERSION)
         # Telling unchanged files from changed ones needs size and mtime at scan time;
         # a first scan of a folder does without (the reader's fstat fills them in).
         has_rows = previous is not None or self.ledger.has_files(run_id)

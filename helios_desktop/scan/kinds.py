@@ -78,6 +78,9 @@ _NAMES = {
     ".zshrc": ("shell profile", "configuration", "Shell"),
     "profile": ("shell profile", "configuration", "Shell"),
     "bash.bashrc": ("shell profile", "configuration", "Shell"),
+    "changelog": ("changelog", "documentation", ""),   # changelog.Debian(.gz), ChangeLog
+    "changes": ("changelog", "documentation", ""),
+    "news": ("changelog", "documentation", ""),
 }
 
 _SHEBANG = re.compile(r"^#!\s*\S*?(python|bash|sh|node|perl|ruby)")

@@ -201,11 +201,16 @@ class Ledger:
             "ORDER BY id DESC LIMIT 1", (folder,)).fetchone()
         return row[0] if row else None
 
-    def last_completed_run(self, folder: bytes, before: int, like: dict | None = None) -> int | None:
+    def last_completed_run(self, folder: bytes, before: int, like: dict | None = None,
+                           reader: int | None = None) -> int | None:
         """The latest completed run of ``folder`` before ``before``; with ``like`` (a run's
-        settings), only one made with the same model folder and schema."""
+        settings), only one made with the same model folder and schema; with ``reader``,
+        only one made by that document reader (``extract.READER_VERSION``)."""
         sql = "SELECT max(id) FROM runs WHERE folder = ? AND id < ? AND status = 'completed'"
         params: list = [folder, before]
+        if reader is not None:
+            sql += " AND json_extract(settings, '$.reader_version') IS ?"
+            params.append(reader)
         if like is not None:
             sql += (" AND json_extract(settings, '$.model_path') IS ?"
                     " AND json_extract(settings, '$.schema') IS ?")
