@@ -117,7 +117,7 @@ def make_samples(folder: Path) -> list[Path]:
     msg.add_attachment(b"Item,Qty\nRoof panel,6\n", maintype="text", subtype="csv",
                        filename="delivery_list.csv")
     made["van_booking.eml"] = bytes(msg)
-    made["greenhouse-monitor.changelog.gz"] = gzip.compress(CHANGELOG.encode(), mtime=0)
+    made["changelog.Debian.gz"] = gzip.compress(CHANGELOG.encode(), mtime=0)
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("project/README.txt", "Depot renovation project files.\n")

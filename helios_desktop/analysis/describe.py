@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from . import prose, structured
+from .documents import DOCUMENT_LABELS, body, document_summary
 from .prose import _cap
 from .keywords import choose_keywords, evidence_keywords
 from .quality import placeholder
@@ -117,10 +118,15 @@ def describe(path: bytes, text: str, label: str, hints: dict) -> Description:
     name = os.fsdecode(os.path.basename(path))
     ext = os.path.splitext(name)[1].lower()
     language = hints.get("language") or hints.get("language_guess") or ""
+    document = label in DOCUMENT_LABELS or label == "changelog"
     try:
-        summary = _by_kind(name, ext, label, text, language)
-    except (RecursionError, ValueError, IndexError):  # a malformed file must not fail the row
-        summary = ""
+        summary = document_summary(label, text, hints) if document else ""
+        if not summary:
+            summary = _by_kind(name, ext, label, text, language)
+    except (RecursionError, ValueError, IndexError, KeyError, TypeError):
+        summary = ""  # a malformed file must not fail the row
+    if document and hints.get("meta"):
+        text = body(text)  # keywords from the document's words, not its metadata labels
     if not summary:
         summary = _fallback(name, label, text)
     category = hints.get("category") or ""

@@ -83,8 +83,7 @@ def apply_evidence(data: dict, doc: Document, schema: AnalysisSchema,
                 decided["language"] = EVIDENCE
     # Personal data only with evidence: validated patterns found in the file. The
     # model's own yes cites nothing it found, so it never raises the flag alone.
-    findings = [f.as_dict() for f in find_personal_data(doc.text)]
-    hints[FINDINGS] = findings
+    findings = personal_findings(doc)
     if "contains_personal_data" in data:
         data["contains_personal_data"] = bool(findings)
         decided["contains_personal_data"] = EVIDENCE
@@ -118,8 +117,7 @@ def evidence_answer(doc: Document, schema: AnalysisSchema, why: str,
         return None
     hints = doc.hints
     described = describe(doc.path, doc.text, doc.kind, hints)
-    findings = [f.as_dict() for f in find_personal_data(doc.text)]
-    hints[FINDINGS] = findings
+    findings = personal_findings(doc)
     data = {"summary": described.summary,
             "category": category_guess(doc.text, doc.kind, hints),
             "language": language_guess(doc.kind, hints),
@@ -136,6 +134,15 @@ def evidence_answer(doc: Document, schema: AnalysisSchema, why: str,
         else:
             quality[field] = {"verdict": NOT_ASKED}
     return data, {field: EVIDENCE for field in data}, quality
+
+
+def personal_findings(doc: Document) -> list[dict]:
+    """Validated personal data in the text, then in a document's metadata (a photo's GPS
+    position); kept in the hints for ``personal_evidence``."""
+    findings = [f.as_dict() for f in find_personal_data(doc.text)]
+    findings += list(doc.hints.get("meta_findings") or [])
+    doc.hints[FINDINGS] = findings
+    return findings
 
 
 def personal_evidence(doc: Document) -> list[dict] | None:

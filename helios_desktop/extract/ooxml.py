@@ -242,7 +242,7 @@ def _pptx(parts: Parts, options: ExtractOptions) -> Extracted:
     meta["slides"] = len(order)
     meta["slide_titles"] = [t for t in titles if t][:30]
     if notes_count:
-        meta["notes"] = notes_count
+        meta["notes_slides"] = notes_count
     out_notes = [f"speaker notes on {notes_count} slides"] if notes_count else []
     return Extracted(label="presentation", text="\n".join(lines), meta=meta, notes=out_notes)
 

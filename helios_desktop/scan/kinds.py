@@ -132,6 +132,12 @@ class Kind:
                 "language_guess": self.language_guess, "personal_data": self.personal_data}
 
 
+def known_extension(ext: str) -> str:
+    """The kind label a text extension stands for ('' when it names no kind here)."""
+    found = _EXT.get(ext.lower())
+    return found[0] if found else ""
+
+
 def natural_language(text: str) -> str:
     """The most likely natural language by stop-word counts ('' when unclear)."""
     words = Counter(_WORD.findall(text[:4000].lower()))

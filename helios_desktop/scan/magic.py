@@ -8,9 +8,12 @@ say. Only the head of the file and, for a zip, its central directory are read he
 
 from __future__ import annotations
 
+import os
 import re
 import zipfile
 from dataclasses import dataclass
+
+from .kinds import known_extension
 
 # Families a setting can turn off (``formats_off``), each read by one extractor module.
 FAMILIES = ("pdf", "office", "opendocument", "rtf", "epub", "email", "image", "audio",
@@ -133,8 +136,9 @@ def _zip_kind(fileobj) -> Format:
 
 
 def _is_mail(head: bytes, name: str) -> Format | None:
-    if name.lower().endswith(".msg"):
-        return None
+    ext = os.path.splitext(name.lower())[1]
+    if ext == ".msg" or known_extension(ext) not in ("", "text document", "email message"):
+        return None  # a git format-patch opens like a mailbox; its extension says patch
     if head.startswith(b"From ") and _MBOX_FROM.match(head) and \
             len(_MAIL_HEADER.findall(head[:4096])) >= 2:
         return MBOX
