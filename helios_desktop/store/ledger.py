@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ..records import AnalysisResult, FileTask, Reason, ScanChunk, Status
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # The search index: one row per result (rowid = files.id), the path relative to the
 # run's folder. Kept by this writer in the same transactions as the results.
@@ -95,6 +95,10 @@ _MIGRATIONS: dict[int, str] = {
     # The quality gate's verdicts per result (JSON); NULL for results stored before it.
     4: """
     ALTER TABLE analysis_results ADD COLUMN quality TEXT;
+    """,
+    # A document's metadata (title, authors, pages, ..., the extractor's notes; JSON).
+    5: """
+    ALTER TABLE analysis_results ADD COLUMN metadata TEXT;
     """,
 }
 
@@ -281,9 +285,10 @@ class Ledger:
             self.conn.executemany(
                 """INSERT OR IGNORE INTO analysis_results (file_id, result, raw_output, summary,
                           category, language, keywords, contains_personal_data, decided_by,
-                          evidence, quality)
+                          evidence, quality, metadata)
                    SELECT f.id, a.result, a.raw_output, a.summary, a.category, a.language,
-                          a.keywords, a.contains_personal_data, a.decided_by, a.evidence, a.quality
+                          a.keywords, a.contains_personal_data, a.decided_by, a.evidence, a.quality,
+                          a.metadata
                    FROM files f JOIN files p ON p.run_id = ? AND p.path = f.path
                    JOIN analysis_results a ON a.file_id = p.id
                    WHERE f.run_id = ? AND f.path = ? AND f.status = 'done'""", args)
@@ -377,7 +382,8 @@ class Ledger:
                     None if pd is None else int(bool(pd)),
                     json.dumps(r.decided_by) if r.decided_by else None,
                     json.dumps(r.evidence, ensure_ascii=False) if r.evidence else None,
-                    json.dumps(r.quality) if r.quality else None))
+                    json.dumps(r.quality) if r.quality else None,
+                    json.dumps(r.metadata, ensure_ascii=False, default=str) if r.metadata else None))
                 if folder is None:
                     folder = self._folder_of(file_id)
                 rel = r.path[len(folder):] if r.path.startswith(folder) else r.path
@@ -394,7 +400,7 @@ class Ledger:
             self.conn.executemany(
                 "INSERT OR REPLACE INTO analysis_results (file_id, result, raw_output, summary, "
                 "category, language, keywords, contains_personal_data, decided_by, evidence, "
-                "quality) VALUES (?,?,?,?,?,?,?,?,?,?,?)", result_rows)
+                "quality, metadata) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", result_rows)
             self.conn.executemany("DELETE FROM analysis_results WHERE file_id=?", drop)
             self.conn.executemany("DELETE FROM results_fts WHERE rowid = ?", drop)
             self.conn.executemany(
@@ -484,7 +490,7 @@ def iter_rows(conn: sqlite3.Connection, run_id: int | None = None) -> Iterator[d
         """SELECT f.run_id, f.path, f.size, f.status, f.reason, f.message, f.attempts,
                   f.prompt_tokens, f.generated_tokens, f.inference_seconds,
                   a.summary, a.category, a.language, a.keywords, a.contains_personal_data,
-                  a.result, a.raw_output, a.decided_by, a.evidence, a.quality
+                  a.result, a.raw_output, a.decided_by, a.evidence, a.quality, a.metadata
            FROM files f LEFT JOIN analysis_results a ON a.file_id = f.id
            WHERE f.run_id = ? ORDER BY f.id""", (run_id,))
     names = [d[0] for d in cur.description]
