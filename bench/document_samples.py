@@ -116,17 +116,19 @@ def make_samples(folder: Path) -> list[Path]:
                     "panels arrives at 8:30 and needs two people.\n\nThanks,\nOmar\n")
     msg.add_attachment(b"Item,Qty\nRoof panel,6\n", maintype="text", subtype="csv",
                        filename="delivery_list.csv")
+    msg.set_boundary("helios-sample-boundary")
     made["van_booking.eml"] = bytes(msg)
     made["changelog.Debian.gz"] = gzip.compress(CHANGELOG.encode(), mtime=0)
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("project/README.txt", "Depot renovation project files.\n")
-        zf.writestr("project/drawings/roof_plan.txt", "Roof plan, panels 1-24.\n")
-        zf.writestr("project/budget.csv", "item,cost\nroof,1440\ngutter,180\n")
-        zf.writestr("project/photos/panel_07.jpg", b"\xff\xd8\xff\xe0" + b"\x00" * 64)
+        for name, data in (("project/README.txt", "Depot renovation project files.\n"),
+                           ("project/drawings/roof_plan.txt", "Roof plan, panels 1-24.\n"),
+                           ("project/budget.csv", "item,cost\nroof,1440\ngutter,180\n"),
+                           ("project/photos/panel_07.jpg", b"\xff\xd8\xff\xe0" + b"\x00" * 64)):
+            zf.writestr(zipfile.ZipInfo(name, (2025, 5, 1, 12, 0, 0)), data, zipfile.ZIP_DEFLATED)
     made["depot_project.zip"] = buf.getvalue()
     buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as tar:
         for name, text in (("backup/etc/hosts", "127.0.0.1 localhost\n"),
                            ("backup/home/notes.txt", "Renew the domain in June.\n"),
                            ("backup/var/log/backup.log", "2025-06-01 02:00:01 backup started\n")):
@@ -134,7 +136,7 @@ def make_samples(folder: Path) -> list[Path]:
             member = tarfile.TarInfo(name)
             member.size, member.mtime = len(data), 1748736000
             tar.addfile(member, io.BytesIO(data))
-    made["server_backup.tar.gz"] = buf.getvalue()
+    made["server_backup.tar.gz"] = gzip.compress(buf.getvalue(), mtime=0)
     paths = []
     for name, data in made.items():
         (folder / name).write_bytes(data)

@@ -144,12 +144,13 @@ def _types(*overrides: tuple[str, str]) -> str:
 
 def _zip(parts: dict[str, str | bytes], stored_first: str | None = None) -> bytes:
     buf = io.BytesIO()
+    stamp = (2025, 1, 1, 0, 0, 0)  # fixed, so the script makes the same bytes each time
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         if stored_first:
-            zf.writestr(zipfile.ZipInfo(stored_first), parts[stored_first], zipfile.ZIP_STORED)
+            zf.writestr(zipfile.ZipInfo(stored_first, stamp), parts[stored_first], zipfile.ZIP_STORED)
         for name, data in parts.items():
             if name != stored_first:
-                zf.writestr(name, data)
+                zf.writestr(zipfile.ZipInfo(name, stamp), data, zipfile.ZIP_DEFLATED)
     return buf.getvalue()
 
 

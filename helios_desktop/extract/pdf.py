@@ -41,9 +41,9 @@ def _language(pdfium, pdf) -> str:
         size = fn(pdf, None, 0)
         if size <= 2 or size > 256:
             return ""
-        buf = ctypes.create_string_buffer(size)
+        buf = (ctypes.c_ushort * (size // 2))()
         fn(pdf, buf, size)
-        return buf.raw[:size - 2].decode("utf-16-le", "replace")
+        return bytes(buf)[:size - 2].decode("utf-16-le", "replace")
     except Exception:  # an older PDFium without it: the language stays undeclared
         return ""
 
