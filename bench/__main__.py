@@ -13,6 +13,8 @@
     python -m bench chaos [--files N] [--worker-kills N] [--backend-kills M] [--stops S]
     python -m bench endpoints [--files N] [--concurrency C] [--sweep 1 2 4 8]   (bench/endpoints.py)
     python -m bench endpoint-clients [--requests N]
+    python -m bench extract [--copies N] [--pdf-files N] [--pdf-pages P] [--repeat R]   (bench/extract.py)
+    python -m bench make-samples [FOLDER]
 
 Every timed figure is the median of ``--repeat`` runs, with the spread; ratios compare
 figures measured in the same invocation.
@@ -504,8 +506,9 @@ def main() -> None:
     p.add_argument("--oom-batch", type=int, default=256)
     p.add_argument("--oom-files", type=int, default=1000)
     p.set_defaults(func=cmd_gpu, provider="cuda", batch_size=256, max_output_tokens=160)
-    from bench import endpoints
+    from bench import endpoints, extract
     endpoints.add_parsers(sub)
+    extract.add_parsers(sub)
     args = parser.parse_args()
     args.func(args)
 

@@ -83,6 +83,7 @@ _NAMES = {
     "news": ("changelog", "documentation", ""),
 }
 
+_DEBIAN_CHANGELOG = re.compile(r"[a-z0-9][a-z0-9.+-]+ \([^)\s]+\) [^;\n]+; urgency=")
 _SHEBANG = re.compile(r"^#!\s*\S*?(python|bash|sh|node|perl|ruby)")
 _SHEBANG_LANG = {"python": "Python", "bash": "Shell", "sh": "Shell", "node": "JavaScript",
                  "perl": "Perl", "ruby": "Ruby"}
@@ -195,6 +196,8 @@ def detect_kind(path: bytes, text: str) -> Kind:
         if shebang:
             lang = _SHEBANG_LANG[shebang.group(1)]
             found = (f"{lang} script", "source_code", lang)
+        elif _DEBIAN_CHANGELOG.match(text):
+            found = _NAMES["changelog"]
         elif log_line_count(text) >= 3:
             found = ("log file", "log", "")
         elif text.lstrip().startswith(("{", "[")) and text.rstrip().endswith(("}", "]")):
