@@ -292,3 +292,42 @@ def test_a_docx_with_a_large_table_streams(tmp_path):
     path.write_bytes(docx_bytes("Inventory", [("Title", "Inventory")], rows, [], "A. Person"))
     doc = read(path)
     assert "Item 12 | 36 EUR" in doc.text
+
+
+SOFFICE = shutil.which("soffice")
+
+
+@pytest.fixture(scope="module")
+def office_files(tmp_path_factory) -> Path:
+    """The samples saved again by LibreOffice (installed for tests only, never shipped):
+    files written by another tool than the one that reads them."""
+    import subprocess
+
+    out = tmp_path_factory.mktemp("libreoffice")
+    env = dict(os.environ, HOME=str(out))
+    for target, names in (("docx", ["garden_newsletter.odt", "site_survey.docx"]),
+                          ("odt", ["site_survey.docx"]), ("xlsx", ["shop_accounts.xlsx"]),
+                          ("ods", ["shop_accounts.xlsx"]), ("pptx", ["onboarding_deck.pptx"]),
+                          ("odp", ["onboarding_deck.pptx"]), ("pdf", ["site_survey.docx"])):
+        subprocess.run([SOFFICE, "--headless", "--convert-to", target, "--outdir", str(out / target),
+                        *[str(DOCS / n) for n in names]], env=env, capture_output=True, timeout=300)
+    return out
+
+
+@pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) is not installed")
+@pytest.mark.parametrize("rel, label, words", [
+    ("docx/garden_newsletter.docx", "Word document", ["Spring newsletter", "herb beds"]),
+    ("docx/site_survey.docx", "Word document", ["Site survey: Birch Lane depot", "six roof panels"]),
+    ("odt/site_survey.odt", "OpenDocument text", ["Site survey: Birch Lane depot", "six roof panels"]),
+    ("xlsx/shop_accounts.xlsx", "spreadsheet", ["2 sheets", "Invoices (4 rows", "Amount EUR"]),
+    ("ods/shop_accounts.ods", "spreadsheet", ["2 sheets", "Invoices (4 rows", "Amount EUR"]),
+    ("pptx/onboarding_deck.pptx", "presentation", ["3 slides", "Safety first"]),
+    ("odp/onboarding_deck.odp", "presentation", ["3 slides", "Safety first"]),
+    ("pdf/site_survey.pdf", "PDF document", ["Site survey: Birch Lane depot", "1 page"]),
+])
+def test_office_files_written_by_libreoffice(office_files, rel, label, words):
+    doc = read(office_files / rel)
+    assert doc.kind == label
+    summary = describe(doc.path, doc.text, doc.kind, doc.hints).summary
+    for word in words:
+        assert word in summary, (word, summary)

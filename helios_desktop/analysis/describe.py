@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 from . import prose, structured
-from .documents import DOCUMENT_LABELS, body, document_summary
+from .documents import DOCUMENT_LABELS, document_summary, keyword_text
 from .prose import _cap
 from .keywords import choose_keywords, evidence_keywords
 from .quality import placeholder
@@ -131,7 +131,7 @@ def describe(path: bytes, text: str, label: str, hints: dict) -> Description:
         # Keywords from the document's words, not its metadata labels, and from its
         # opening: YAKE costs tens of ms per 1,000 characters, and a document's first pages
         # (a changelog's latest entries) name what it is about.
-        text = (body(text) if hints.get("meta") else text)[:KEYWORD_CHARS]
+        text = (keyword_text(text) if hints.get("meta") else text)[:KEYWORD_CHARS]
     if not summary:
         summary = _fallback(name, label, text)
     category = hints.get("category") or ""

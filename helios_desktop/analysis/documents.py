@@ -33,6 +33,17 @@ def body(text: str) -> str:
     return text
 
 
+_LAYOUT = re.compile(r"^(?:Slide \d+:?|Notes:|Sheet .+?(?: \(\d+ rows x \d+ columns\))?$|#+ )\s*", re.M)
+
+
+def keyword_text(text: str) -> str:
+    """The document's words for keywords: without the metadata lines and the labels the
+    extractor wrote ("Slide 3:", "Notes:", "Sheet Invoices (4 rows x 4 columns)")."""
+    # each line, table cell and bullet is its own phrase: YAKE must not join "week" and "Greet"
+    lines = _LAYOUT.sub("", body(text)).replace(" | ", ". ").split("\n")
+    return "\n".join(line.rstrip(" .") + "." for line in lines if line.strip())
+
+
 def _quoted(meta: dict) -> str:
     title = clean(str(meta.get("title") or ""), 90)
     return f" “{title}”" if title else ""
