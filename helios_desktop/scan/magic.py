@@ -100,7 +100,7 @@ def _iso_media(head: bytes) -> Format | None:
         return None
     brand = head[8:12]
     if brand in (b"heic", b"heix", b"mif1", b"avif"):
-        return IMAGE
+        return None  # HEIF/AVIF photos: Pillow cannot read them without a plugin (binary)
     if brand in (b"M4A ", b"M4B ", b"M4P "):
         return AUDIO
     return VIDEO
