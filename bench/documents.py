@@ -24,7 +24,19 @@ def _pdf_string(text: str) -> str:
     return "(" + text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)") + ")"
 
 
-def pdf_bytes(pages: list[list[str] | None], info: dict[str, str] | None = None,
+def text_picture(lines: list[str], width: int = 1700, line_height: int = 90) -> tuple[int, int, bytes]:
+    """(width, height, grey pixels) of ``lines`` drawn in black on white: a scanned page."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    img = Image.new("L", (width, line_height * (len(lines) + 1)), 255)
+    draw = ImageDraw.Draw(img)
+    font = ImageFont.load_default(size=56)
+    for i, line in enumerate(lines):
+        draw.text((60, 40 + i * line_height), line, fill=0, font=font)
+    return img.width, img.height, img.tobytes()
+
+
+def pdf_bytes(pages: list, info: dict[str, str] | None = None,
               lang: str = "en-GB", compress: bool = True) -> bytes:
     """A PDF with one page per entry: lines of text in Helvetica, or None for a page that
     carries only an image (a scan, no text layer)."""
@@ -45,11 +57,14 @@ def pdf_bytes(pages: list[list[str] | None], info: dict[str, str] | None = None,
     font = add(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
     kids = []
     for lines in pages:
-        if lines is None:
-            pixels = bytes((x * 7 + y * 3) % 256 for y in range(64) for x in range(48))
-            image = add(stream(pixels, " /Type /XObject /Subtype /Image /Width 48 /Height 64 "
+        if lines is None or isinstance(lines, tuple):
+            # a scan: a grey pattern, or (width, height, pixels) of an 8-bit grey picture
+            width, height, pixels = lines or (48, 64, bytes((x * 7 + y * 3) % 256 for y in range(64)
+                                                            for x in range(48)))
+            image = add(stream(pixels, f" /Type /XObject /Subtype /Image /Width {width} /Height {height} "
                                        "/ColorSpace /DeviceGray /BitsPerComponent 8"))
-            content = add(stream(b"q 480 0 0 640 60 80 cm /Im1 Do Q"))
+            shown_h = min(640, round(480 * height / width))  # keep the picture's aspect
+            content = add(stream(f"q 480 0 0 {shown_h} 60 {720 - shown_h} cm /Im1 Do Q".encode()))
             resources = f"<< /XObject << /Im1 {image} 0 R >> >>"
         else:
             ops = ["BT", "/F1 12 Tf", "72 760 Td", "15 TL"]

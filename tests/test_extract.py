@@ -331,3 +331,16 @@ def test_office_files_written_by_libreoffice(office_files, rel, label, words):
     summary = describe(doc.path, doc.text, doc.kind, doc.hints).summary
     for word in words:
         assert word in summary, (word, summary)
+
+
+@pytest.mark.skipif(shutil.which("tesseract") is None, reason="tesseract (tesseract-ocr) is not installed")
+def test_ocr_reads_a_scan_where_asked(tmp_path):
+    from bench.documents import text_picture
+
+    path = tmp_path / "scan.pdf"
+    path.write_bytes(pdf_bytes([text_picture(["Invoice 2025-118", "Birch Lane depot roof repair"])],
+                               {"Title": "Scan"}))
+    off = read(path)
+    assert off.meta["text_layer"] is False and "Birch" not in off.text
+    on = read(path, ExtractOptions(ocr="tesseract"))
+    assert "Birch Lane" in on.text and "tesseract" in " ".join(on.meta["notes"])
