@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 from . import prose, structured
-from .documents import DOCUMENT_LABELS, document_summary, keyword_text
+from .documents import DOCUMENT_LABELS, document_summary, keyword_text, structural_keywords
 from .prose import _cap
 from .keywords import choose_keywords, evidence_keywords
 from .quality import placeholder
@@ -24,7 +24,7 @@ class Description:
     keywords: list[str]
 
 
-KEYWORD_CHARS = 2500  # of a document's text, for its keywords
+KEYWORD_CHARS = 1500  # of a document's text, for its keywords
 
 # A text file that opens like a licence (/usr/share/common-licenses/BSD, GPL-3, ...).
 _LICENCE_OPENING = re.compile(r"\s*(?:copyright\b|[^\n]{0,60}\blicen[cs]e\b)", re.I)
@@ -135,6 +135,11 @@ def describe(path: bytes, text: str, label: str, hints: dict) -> Description:
     if not summary:
         summary = _fallback(name, label, text)
     category = hints.get("category") or ""
+    if document:
+        named = choose_keywords([k for k in structural_keywords(label, text, hints) if k],
+                                label, short_ok=True)
+        if len(named) >= 2:
+            return Description(summary, named)
     keywords = evidence_keywords(text, summary, label, category,
                                  hints.get("language_guess") or "English",
                                  names=_names(label, text, language)[:2], name=name)
