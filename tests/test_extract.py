@@ -344,3 +344,19 @@ def test_ocr_reads_a_scan_where_asked(tmp_path):
     assert off.meta["text_layer"] is False and "Birch" not in off.text
     on = read(path, ExtractOptions(ocr="tesseract"))
     assert "Birch Lane" in on.text and "tesseract" in " ".join(on.meta["notes"])
+
+
+def test_a_mailbox_is_a_list_of_messages(tmp_path):
+    messages = []
+    for i, (who, day) in enumerate((("Omar Haddad <omar@birchlane.co.uk>", "01 May 2025"),
+                                    ("Lucy Brennan <lucy@birchlane.co.uk>", "03 May 2025"),
+                                    ("Omar Haddad <omar@birchlane.co.uk>", "09 May 2025"))):
+        messages.append(f"From {who.split('<')[1][:-1]} Thu {day} 10:00:00 2025\nFrom: {who}\n"
+                        f"To: team@birchlane.co.uk\nDate: Thu, {day} 10:00:00 +0100\n"
+                        f"Subject: Depot update {i}\n\nThe roof panels arrive on Thursday.\n")
+    path = tmp_path / "team"  # no extension: the bytes say mailbox
+    path.write_text("\n".join(messages))
+    doc = read(path)
+    assert doc.kind == "mailbox" and doc.meta["messages"] == 3
+    summary = describe(doc.path, doc.text, doc.kind, doc.hints).summary
+    assert "3 messages from 2025-05-01 to 2025-05-09" in summary and "Omar Haddad" in summary
