@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import gzip
 import io
-import os
 import random
 import sqlite3
 import struct
 import tarfile
-import tempfile
 import zipfile
 import zlib
 from email.message import EmailMessage

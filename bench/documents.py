@@ -4,16 +4,11 @@ in resources/samples/documents (``python -m bench make-samples``), the mixed cor
 
 from __future__ import annotations
 
-import gzip
 import io
 import shutil
-import sqlite3
-import struct
 import subprocess
-import tarfile
 import zipfile
 import zlib
-from email.message import EmailMessage
 from pathlib import Path
 from xml.sax.saxutils import escape
 
