@@ -95,7 +95,8 @@ def _naive(model: Path, folder: Path, args, db: Path) -> tuple[float, int]:
     import onnxruntime_genai as og
 
     from helios_desktop.analysis.prompts import completion_prompt
-    from helios_desktop.scan.reader import Skip, read_document
+    from helios_desktop.extract.read import read_file  # as the worker reads: documents too
+    from helios_desktop.scan.reader import Skip
     from helios_desktop.records import FileTask
     from helios_desktop.analysis.schema import load_schema
 
@@ -111,7 +112,7 @@ def _naive(model: Path, folder: Path, args, db: Path) -> tuple[float, int]:
             path = os.path.join(root, name)
             st = os.stat(path)
             try:
-                doc = read_document(FileTask(os.fsencode(path), st.st_size, st.st_mtime_ns),
+                doc = read_file(FileTask(os.fsencode(path), st.st_size, st.st_mtime_ns),
                                     10 * 1024 * 1024)
             except Skip:
                 continue
