@@ -80,8 +80,12 @@ _NAMES = {
     ".zshrc": ("shell profile", "configuration", "Shell"),
     "profile": ("shell profile", "configuration", "Shell"),
     "bash.bashrc": ("shell profile", "configuration", "Shell"),
+    "changelog": ("changelog", "documentation", ""),   # changelog.Debian(.gz), ChangeLog
+    "changes": ("changelog", "documentation", ""),
+    "news": ("changelog", "documentation", ""),
 }
 
+_DEBIAN_CHANGELOG = re.compile(r"[a-z0-9][a-z0-9.+-]+ \([^)\s]+\) [^;\n]+; urgency=")
 _SHEBANG = re.compile(r"^#!\s*\S*?(python|bash|sh|node|perl|ruby)")
 _SHEBANG_LANG = {"python": "Python", "bash": "Shell", "sh": "Shell", "node": "JavaScript",
                  "perl": "Perl", "ruby": "Ruby"}
@@ -129,6 +133,12 @@ class Kind:
     def hints(self) -> dict:
         return {"category": self.category, "language": self.language,
                 "language_guess": self.language_guess, "personal_data": self.personal_data}
+
+
+def known_extension(ext: str) -> str:
+    """The kind label a text extension stands for ('' when it names no kind here)."""
+    found = _EXT.get(ext.lower())
+    return found[0] if found else ""
 
 
 def natural_language(text: str) -> str:
@@ -191,6 +201,8 @@ def detect_kind(path: bytes, text: str) -> Kind:
         if shebang:
             lang = _SHEBANG_LANG[shebang.group(1)]
             found = (f"{lang} script", "source_code", lang)
+        elif _DEBIAN_CHANGELOG.match(text):
+            found = _NAMES["changelog"]
         elif log_line_count(text) >= 3:
             found = ("log file", "log", "")
         elif text.lstrip().startswith(("{", "[")) and text.rstrip().endswith(("}", "]")):

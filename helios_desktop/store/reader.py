@@ -220,6 +220,18 @@ class LedgerReader:
     def _has_quality(self) -> bool:
         return any(r[1] == "quality" for r in self._all("PRAGMA table_info(analysis_results)"))
 
+    def _has_metadata(self) -> bool:
+        return any(r[1] == "metadata" for r in self._all("PRAGMA table_info(analysis_results)"))
+
+    def metadata(self, file_id: int) -> dict | None:
+        """A document's metadata as its extractor read it (title, authors, created,
+        modified, pages/slides/sheets, producer, language, format, notes, and the family's
+        own: camera, gps, members, ...); None for a text file or a database before schema 5."""
+        if not self._has_metadata():
+            return None
+        rows = self._all("SELECT metadata FROM analysis_results WHERE file_id = ?", (file_id,))
+        return _loads(rows[0][0]) if rows else None
+
     def _where(self, query: ResultQuery) -> tuple[str, list]:
         run = query.run_id or self.latest_run()
         clauses, params = ["f.run_id = ?"], [run]
@@ -296,6 +308,11 @@ class LedgerReader:
             "language": grouped(f"SELECT a.language, count(*) {join} AND a.language != '' "
                                 f"GROUP BY a.language ORDER BY count(*) DESC LIMIT {top}"),
         }
+        # documents by what their bytes say (pdf, docx, image, zip, ...); text files apart
+        out["format"] = grouped(
+            f"SELECT coalesce(json_extract(a.metadata, '$.format'), 'text'), count(*) {join} "
+            f"AND a.file_id IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC LIMIT {top}") \
+            if self._has_metadata() else {}
         kinds: dict[str, int] = {}
         for (path,) in self._all("SELECT path FROM files WHERE run_id = ?", (run_id,)):
             ext = os.path.splitext(os.path.basename(bytes(path)))[1].lower()
@@ -316,9 +333,10 @@ class LedgerReader:
         out["personal"] = personal
         # Files whose findings are all contacts in public notices (maintainers in a
         # copyright file): counted, not listed, so the list above shows what needs review.
-        out["public_contacts"] = self._all(
+        counted = self._all(
             f"SELECT count(*) {join} AND a.contains_personal_data = 0 "
-            f"AND {self._evidence_expr()} IS NOT NULL", (run_id,))[0][0]
+            f"AND {self._evidence_expr()} IS NOT NULL", (run_id,))
+        out["public_contacts"] = counted[0][0] if counted else 0  # none while not created
         return out
 
     def page(self, query: ResultQuery, columns: list[Column], offset: int,
@@ -337,17 +355,18 @@ class LedgerReader:
             order = f"{expr} {direction}, f.id"
         select = ", ".join(c.expr for c in columns)
         quality = "a.quality" if self._has_quality() else "NULL"
-        rows = self._all(f"SELECT {select}, {_DETAIL}, {self._evidence_expr()}, {quality} "
+        metadata = "a.metadata" if self._has_metadata() else "NULL"
+        rows = self._all(f"SELECT {select}, {_DETAIL}, {self._evidence_expr()}, {quality}, {metadata} "
                          "FROM files f LEFT JOIN analysis_results a "
                          f"ON a.file_id = f.id {where} ORDER BY {order} LIMIT ? OFFSET ?",
                          [*params, limit, offset])
         names = [c.name for c in columns] + ["message", "result", "raw_output", "decided_by",
-                                             "file_id", "evidence", "quality"]
+                                             "file_id", "evidence", "quality", "metadata"]
         out = []
         for values in rows:
             row = dict(zip(names, values))
             row["path"] = bytes(row["path"])
-            for key in ("result", "decided_by", "evidence", "quality"):
+            for key in ("result", "decided_by", "evidence", "quality", "metadata"):
                 row[key] = _loads(row[key])
             out.append(row)
         return out

@@ -86,6 +86,11 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE analysis_results ADD COLUMN quality TEXT;
     """,
+    # A document's metadata (title, authors, pages, ..., the extractor's notes; JSON).
+    # 5
+    """
+    ALTER TABLE analysis_results ADD COLUMN metadata TEXT;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 _MIGRATIONS = {version: sql for version, sql in enumerate(MIGRATIONS, start=1)}
