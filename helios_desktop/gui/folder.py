@@ -9,6 +9,7 @@ from .jobs import Job, run_in_background
 from .prescan import describe, prescan
 from .qt import QFileDialog, QObject, QSettings, pyqtSignal
 from .session import Session
+from .small_screens import compact_drop_zone
 
 
 class FolderPanel(QObject):
@@ -72,6 +73,7 @@ class FolderPanel(QObject):
         self.cancel()
         self.qsettings.setValue("last_folder", folder)
         self.form.dropZone.setText(folder)
+        compact_drop_zone(self.form.dropZone)
         self.form.previewLabel.setText("Counting files…")
         self.session.open_folder(folder)
         settings = self.session.settings

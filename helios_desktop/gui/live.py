@@ -35,6 +35,11 @@ class LiveView(QObject):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.charts)
         form.chartsHost.setMinimumHeight(320)
+        # "Finished: 1,234 done, 5 failed, 67 skipped" wraps rather than widen the window
+        # past 640 px.
+        form.rateLabel.setWordWrap(True)
+        form.controls.setStretchFactor(form.rateLabel, 1)  # wide enough for one line if it can
+        form.controls.setStretchFactor(form.progressBar, 1)
         self.rate = RateWindow()
         self.workers: dict[int, dict] = {}
         self.endpoints: dict[str, dict] = {}  # engine openai: one line each in the workers panel

@@ -17,6 +17,7 @@ from .export_actions import ExportActions
 from .first_run import FirstRunPanel
 from .folder import FolderPanel
 from .forms import form_class, style_sheet
+from .small_screens import scroll_page
 from .help import about_text, shortcuts_text
 from .history import HistoryPanel
 from .live import LiveView
@@ -56,6 +57,9 @@ class MainWindow(QMainWindow):
         self.overview = OverviewTab(f, s, self)
         self.history = HistoryPanel(f, s, self)
         self.exports = ExportActions(f, s, self.results.model, self)
+        # At 640x480 the Live page scrolls rather than squeeze its charts (the Overview's
+        # panel too: overview.py).
+        scroll_page(f.liveTab)
 
         s.message.connect(self._said)
         s.status.connect(f.statusbar.showMessage)

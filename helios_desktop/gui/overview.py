@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from .prescan import human_bytes
 from .results import status_label
-from .qt import (QGroupBox, QHBoxLayout, QHeaderView, QObject, QTableWidget, QTableWidgetItem,
-                 QVBoxLayout, QWidget, pg, pyqtSignal)
+from .qt import (QGroupBox, QHBoxLayout, QHeaderView, QObject, QSplitter, Qt, QTableWidget,
+                 QTableWidgetItem, QVBoxLayout, QWidget, pg, pyqtSignal)
 from .results import folder_root, relative_path
 from .session import Session
+from .small_screens import scrolled
 
 CHARTS = (("status", "Status"), ("category", "Category"), ("language", "Language"),
           ("kind", "Kind (extension)"))
@@ -30,23 +31,35 @@ class OverviewPanel(QWidget):
         super().__init__(parent)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        # Charts above, tables below, in a splitter: each keeps its least height, so the
+        # tables are never drawn over the charts (the tab page scrolls instead).
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.setChildrenCollapsible(False)
+        layout.addWidget(self.splitter)
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setMinimumHeight(220)
-        layout.addWidget(self.graphics, 3)
+        self.splitter.addWidget(self.graphics)
         self.plots: dict[str, object] = {}
         self.labels: dict[str, list[str]] = {key: [] for key, _ in CHARTS}
-        for col, (key, title) in enumerate(CHARTS):
-            plot = self.graphics.addPlot(row=0, col=col, title=title)
+        for key, title in CHARTS:
+            plot = pg.PlotItem(title=title)
             plot.setMouseEnabled(x=False, y=False)
             plot.hideButtons()
             plot.getAxis("bottom").setLabel("files")
             plot.getAxis("bottom").enableAutoSIPrefix(False)
             plot.invertY(True)
+            self.plots[key] = plot
+        self.columns = 0
+        self._place_charts(len(CHARTS))
+        for key, plot in self.plots.items():
             plot.scene().sigMouseClicked.connect(
                 lambda event, key=key, plot=plot: self._clicked(key, plot, event))
-            self.plots[key] = plot
-        row = QHBoxLayout()
-        layout.addLayout(row, 2)
+        tables = QWidget()
+        row = QHBoxLayout(tables)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.splitter.addWidget(tables)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
         self.tables, self.boxes, self.titles = {}, {}, {}
         for key, title, headers in (
                 ("largest", "Largest files", ["File", "Size"]),
@@ -61,9 +74,28 @@ class OverviewPanel(QWidget):
             table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
             table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
             inner.addWidget(table)
+            table.setMinimumHeight(90)  # a header and two rows at least
             row.addWidget(box)
             self.tables[key], self.boxes[key], self.titles[key] = table, box, title
         self.data: dict | None = None
+
+    def _place_charts(self, columns: int) -> None:
+        """The four charts in one row, or two rows of two where one row would clip them."""
+        if columns == self.columns:
+            return
+        self.columns = columns
+        layout = self.graphics.ci
+        for plot in self.plots.values():
+            if plot in layout.items:
+                layout.removeItem(plot)
+        for i, plot in enumerate(self.plots.values()):
+            layout.addItem(plot, row=i // columns, col=i % columns)
+        self.graphics.setMinimumHeight(220 * (len(CHARTS) // columns))
+
+    def resizeEvent(self, event) -> None:
+        # Each chart needs ~220 px for its labels and bars; below that they are clipped.
+        self._place_charts(len(CHARTS) if event.size().width() >= 220 * len(CHARTS) else 2)
+        super().resizeEvent(event)
 
     def clear(self) -> None:
         self.data = None
@@ -141,7 +173,8 @@ class OverviewTab(QObject):
         self.panel = OverviewPanel()
         layout = QVBoxLayout(form.overviewHost)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.panel)
+        # Scrolled at 640x480 rather than drawn over itself (small_screens.py).
+        layout.addWidget(scrolled(self.panel))
         session.shown_run_changed.connect(self.refresh)
 
     def refresh(self) -> None:

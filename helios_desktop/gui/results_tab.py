@@ -36,8 +36,19 @@ class ResultsTab(QObject):
         view.setColumnWidth(4, 340)
         view.selectionModel().currentRowChanged.connect(self._current_changed)
         self.model.modelReset.connect(self._results_changed)
-        f.resultsSplitter.setStretchFactor(0, 3)
-        f.resultsSplitter.setStretchFactor(1, 2)
+        # The splitter's share (table 60%, detail pane 40%, at most 260 px) holds at every
+        # window size until the person drags it (see eventFilter).
+        self._split_by_hand = False
+        f.resultsSplitter.splitterMoved.connect(lambda *_: setattr(self, "_split_by_hand", True))
+        f.resultsSplitter.installEventFilter(self)
+        # At 640x480 the table keeps several rows: rows one text line high, and a detail
+        # pane that shrinks to its title and buttons (its fields scroll).
+        view.verticalHeader().setDefaultSectionSize(view.fontMetrics().height() + 8)
+        f.detailFields.setMinimumHeight(24)  # its header: the rows scroll
+        f.resultsSplitter.setChildrenCollapsible(False)
+        for combo in (f.statusCombo, f.categoryCombo, f.qualityCombo):
+            combo.setSizeAdjustPolicy(combo.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(10)
         f.statusCombo.addItem("all statuses", "")
         for status in STATUSES[1:]:
             f.statusCombo.addItem(status_label(status), status)
@@ -59,12 +70,24 @@ class ResultsTab(QObject):
         session.shown_run_changed.connect(self._show_run)
 
     def eventFilter(self, watched, event) -> bool:
+        if watched is self.form.resultsSplitter:
+            if event.type() == QEvent.Type.Resize and not self._split_by_hand:
+                self._share_splitter(event.size().height())
+            return False
         if event.type() == QEvent.Type.ShortcutOverride:
             pressed = QKeySequence(event.keyCombination())
             if any(a.shortcut() == pressed and a.isEnabled() for a in self._window_keys):
                 event.ignore()  # not the line edit's: the window's action takes it
                 return True
         return False
+
+    def _share_splitter(self, height: int) -> None:
+        # From the splitter's own sizes (sizeHints) the detail pane would keep 240 px and
+        # leave the table one row at 640x480.
+        # Below 300 px the table comes first: the detail pane keeps its least height.
+        least = self.form.detailPane.minimumSizeHint().height()
+        detail = max(least, 0 if height < 300 else min(int(height * 0.4), 260))
+        self.form.resultsSplitter.setSizes([max(0, height - detail), detail])
 
     # -- which run ------------------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,23 +14,71 @@ from typing import TextIO
 from .rows import iter_rows
 from ..records import display_path
 
-COLUMNS = ["run_id", "path", "status", "reason", "message", "size", "summary", "category",
+COLUMNS = ["run_id", "path", "relative_path", "status", "reason", "message", "size", "summary", "category",
            "language", "keywords", "contains_personal_data", "prompt_tokens",
            "generated_tokens", "inference_seconds", "decided_by", "personal_data_evidence",
            "quality", "metadata"]
 FORMATS = ("csv", "jsonl")
 _DANGEROUS = ("=", "+", "-", "@", "\t", "\r", "\n")
+# A plain number ("-1", "+2.5", "1e-3") is no formula: a spreadsheet reads it as the number.
+_NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
+SECONDS_DECIMALS = 3
 
 
 def neutralise(cell: str) -> str:
-    """OWASP CSV-injection defence: a leading formula character is quoted away."""
-    return "'" + cell if cell.startswith(_DANGEROUS) else cell
+    """OWASP CSV-injection defence: a leading formula character is quoted away; a cell
+    that is just a number keeps its sign (a size of -1 stays -1)."""
+    if cell.startswith(_DANGEROUS) and not _NUMBER.fullmatch(cell):
+        return "'" + cell
+    return cell
+
+
+def _quality_text(quality: dict) -> str:
+    """{"gate": "fail", "summary": {"verdict": "copied", "detail": ...}} as
+    "gate: fail; summary: copied (prompt text)"."""
+    parts = []
+    for field, verdict in quality.items():
+        if not isinstance(verdict, dict):
+            parts.append(f"{field}: {verdict}")
+            continue
+        notes = [str(verdict["detail"])] if verdict.get("detail") else []
+        if verdict.get("grounding") is not None:
+            notes.append(f"grounding {verdict['grounding']:.2f}")
+        parts.append(f"{field}: {verdict.get('verdict', '?')}"
+                     + (f" ({', '.join(notes)})" if notes else ""))
+    return "; ".join(parts)
+
+
+def _evidence_text(evidence: list) -> str:
+    """[{"kind": "email", "line": 3, "sample": "j***@x.org"}] as "email, line 3: j***@x.org"."""
+    return "; ".join(f"{e.get('kind', '?')}, line {e.get('line', '?')}: {e.get('sample', '')}"
+                     if isinstance(e, dict) else str(e) for e in evidence)
+
+
+def csv_text(name: str, value) -> str:
+    """One cell as a person reads it in a spreadsheet: lists as "a; b; c", who decided and
+    the gate's verdicts as "field: value" pairs; JSON only for nested metadata."""
+    if name == "quality" and isinstance(value, dict):
+        return _quality_text(value)
+    if name == "personal_data_evidence" and isinstance(value, list):
+        return _evidence_text(value)
+    if isinstance(value, list) and all(not isinstance(v, (list, dict)) for v in value):
+        return "; ".join(str(v) for v in value)
+    if isinstance(value, dict) and all(not isinstance(v, (list, dict)) for v in value.values()):
+        return "; ".join(f"{k}: {v}" for k, v in value.items())
+    return json.dumps(value, ensure_ascii=False)
 
 
 def _record(row: dict) -> dict:
     path: bytes = row["path"]
     record = {name: row.get(name) for name in COLUMNS}
     record["path"] = display_path(path)
+    # As the window shows it: relative to the analyzed folder (the run's).
+    root = bytes(row["folder"]).rstrip(b"/") + b"/" if row.get("folder") else b""
+    record["relative_path"] = display_path(path[len(root):] if root and path.startswith(root)
+                                           else path)
+    if record["inference_seconds"] is not None:
+        record["inference_seconds"] = round(record["inference_seconds"], SECONDS_DECIMALS)
     for name in ("keywords", "decided_by", "quality", "metadata"):
         record[name] = json.loads(row[name]) if row.get(name) else None
     record["personal_data_evidence"] = json.loads(row["evidence"]) if row.get("evidence") else None
@@ -59,7 +108,7 @@ def write_csv(rows: Iterator[dict], out: TextIO) -> int:
             if value is None:
                 cells.append("")
             elif isinstance(value, (list, dict)):
-                cells.append(neutralise(json.dumps(value, ensure_ascii=False)))
+                cells.append(neutralise(csv_text(name, value)))
             elif isinstance(value, bool):
                 cells.append("true" if value else "false")
             else:

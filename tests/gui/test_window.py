@@ -141,21 +141,25 @@ def test_results_of_another_model_are_not_reused(qtbot, window, tmp_path):
     assert len(list(csv.reader(io.StringIO(out.read_text("utf-8-sig"), newline="")))) == 9
 
 
-def test_a_second_analysis_of_the_database_is_refused_with_the_holder(qtbot, window, tmp_path):
+def test_a_second_analysis_of_the_database_waits_its_turn(qtbot, window, tmp_path):
+    """Issue 25 item 4: another analysis holds the database; the window queues this one,
+    names the folder it waits for, and starts it by itself once the lock is free."""
     folder = tmp_path / "f"
     small_folder(folder)
     open_folder(qtbot, window, folder)
-    lock = DatabaseLock(tmp_path / "gui.db", "test").acquire()
+    lock = DatabaseLock(tmp_path / "gui.db", "analysis", folder="/srv/other-folder").acquire()
     try:
-        with qtbot.waitSignal(window.backend_exited, timeout=RUN_TIMEOUT) as exited:
-            window.start_run()
+        window.start_run()
+        assert window.run.waiting is not None and not window.run.backend.running
+        assert "Queued: waiting for the analysis of /srv/other-folder" in window.last_message
+        assert f"pid {os.getpid()}" in window.last_message
+        assert window.form.stopButton.text() == "Cancel" and not window.form.startButton.isEnabled()
     finally:
         lock.release()
-    assert exited.args[0] == 1
-    assert "database in use by" in window.last_message
-    assert f"pid {os.getpid()}" in window.last_message
-    assert "helios: error" not in window.last_message
-    assert window.form.startButton.isEnabled()
+    with qtbot.waitSignal(window.backend_exited, timeout=RUN_TIMEOUT) as exited:
+        pass  # the queue's timer starts it once the lock is gone
+    assert exited.args[0] == 0, window.form.logView.toPlainText()
+    assert window.run.waiting is None and window.form.stopButton.text() == "Stop"
 
 
 # 6 --------------------------------------------------------------------------------------------
@@ -255,7 +259,8 @@ def test_results_table_is_honest(qtbot, window, tmp_path):
 
     f.resultsView.selectRow(0)
     qtbot.mouseClick(f.openFileButton, Qt.MouseButton.LeftButton)
-    assert "No application could open" in window.last_message
+    # In the status bar, not the preview line (issue 25: that keeps the folder's count).
+    assert "No application could open" in f.statusbar.currentMessage()
 
 
 # 9 --------------------------------------------------------------------------------------------

@@ -48,7 +48,8 @@ def test_verdicts_are_stored_filtered_and_exported(tmp_path):
     out = io.StringIO()
     write_csv(iter_rows(conn), out)
     table = list(csv.DictReader(io.StringIO(out.getvalue())))
-    assert json.loads(table[1]["quality"])["gate"] == "fail"
+    # Readable in a spreadsheet (issue 25): "gate: fail; summary: degenerate (...)".
+    assert table[1]["quality"].startswith("gate: fail; summary: degenerate (3-gram")
     out = io.StringIO()
     write_jsonl(iter_rows(conn), out)
     assert json.loads(out.getvalue().splitlines()[0])["quality"]["gate"] == "pass"
