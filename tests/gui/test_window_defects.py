@@ -7,7 +7,8 @@ EventWriter where only the window's reaction to them is in question.
 
 import pytest
 
-from PyQt6.QtCore import Qt
+from PyQt6.QtCore import QEvent, Qt
+from PyQt6.QtGui import QKeyEvent
 from PyQt6.QtWidgets import QMessageBox
 
 from helios_desktop.analysis.quality import decided_note
@@ -44,6 +45,18 @@ def test_ctrl_e_exports_from_the_filter_box(qtbot, window, tmp_path):
     with qtbot.waitSignal(f.actionExportCsv.triggered, timeout=2_000):
         qtbot.keyClick(f.filterEdit, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
     assert f.filterEdit.text() == "abc"  # plain typing stays the filter box's
+    # The offscreen platform binds keys the Windows way, where a line edit leaves Ctrl+E
+    # alone; on X11 the line edit claims Ctrl+E (end of line) by accepting the
+    # ShortcutOverride, and the window's shortcut never fires. The filter box's event
+    # filter must take that event before the line edit does, and decline it.
+    claimed = QKeyEvent(QEvent.Type.ShortcutOverride, Qt.Key.Key_E,
+                        Qt.KeyboardModifier.ControlModifier, "\x05")
+    claimed.accept()  # what X11's line edit would do with it
+    assert window.results.eventFilter(f.filterEdit, claimed) is True
+    assert not claimed.isAccepted()  # declined: the window's Export takes it
+    typing = QKeyEvent(QEvent.Type.ShortcutOverride, Qt.Key.Key_A,
+                       Qt.KeyboardModifier.NoModifier, "a")
+    assert window.results.eventFilter(f.filterEdit, typing) is False  # the filter box's
 
 
 # Settings -------------------------------------------------------------------------------------
@@ -188,3 +201,47 @@ def test_no_cuda_advice_on_a_machine_without_a_gpu():
     usable, why = cuda_usable()
     assert not usable
     assert "onnxruntime-gpu" not in why and "replace" not in why
+
+
+# Layout at 640x480 and at the default size ----------------------------------------------------
+
+def _bottom_in(widget, ancestor) -> int:
+    return widget.mapTo(ancestor, widget.rect().bottomLeft()).y()
+
+
+def _top_in(widget, ancestor) -> int:
+    return widget.mapTo(ancestor, widget.rect().topLeft()).y()
+
+
+@pytest.mark.parametrize("size", [(640, 480), (1180, 780)])
+def test_overview_and_results_fit_the_window(qtbot, window, tmp_path, size):
+    folder = tmp_path / "f"
+    small_folder(folder, n=20)
+    open_folder(qtbot, window, folder)
+    with qtbot.waitSignal(window.backend_exited, timeout=RUN_TIMEOUT):
+        window.start_run()
+    window.resize(*size)
+    f = window.form
+    f.tabs.setCurrentWidget(f.overviewTab)
+    qtbot.waitUntil(lambda: window.width() == size[0] and window.height() == size[1],
+                    timeout=5_000)
+    panel = window.overview.panel
+    qtbot.waitUntil(panel.isVisible, timeout=5_000)
+    # The tables start below the charts' bottom edge: nothing is drawn over the bars (once
+    # the layout has settled after the resize).
+    def apart() -> bool:
+        charts_bottom = _bottom_in(panel.graphics, panel)
+        return all(_top_in(box, panel) > charts_bottom for box in panel.boxes.values())
+
+    qtbot.waitUntil(apart, timeout=2_000)
+    for box in panel.boxes.values():
+        assert box.height() >= box.minimumSizeHint().height()
+    # Every chart has its room: none is clipped at the right edge.
+    for plot in panel.plots.values():
+        assert plot.sceneBoundingRect().right() <= panel.graphics.width() + 1
+    f.tabs.setCurrentWidget(f.resultsTab)
+    view = f.resultsView
+    qtbot.waitUntil(view.isVisible, timeout=5_000)
+    rows = view.viewport().height() // view.rowHeight(0)
+    assert rows >= (3 if size == (640, 480) else 7), rows
+    assert f.detailPane.height() >= f.detailPane.minimumSizeHint().height()
