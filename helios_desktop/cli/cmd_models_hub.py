@@ -32,14 +32,35 @@ def _models_list(args) -> int:
         print("no models installed; `helios models catalog` lists models to download, "
               "`helios models build-default` builds the demonstration model")
         return EXIT_OK
-    width = max(len(r["name"]) for r in rows)
-    print(f"  {'NAME':<{width}}  {'SIZE':>9}  {'PRECISION':<9}  {'RUNTIME':<7}  {'SOURCE':<24}  PATH")
+    table = [["NAME", "SIZE", "PRECISION", "RUNTIME", "SOURCE", "PATH"]]
     for r in rows:
-        print(f"{'*' if r['active'] else ' '} {r['name']:<{width}}  {r['size_mb'] / 1000:>6.2f} GB  "
-              f"{r['precision']:<9}  {r['provider']:<7}  {r['source']:<24}  {r['path']}")
+        table.append([r["name"], _size(r["size_mb"] * 1e6),
+                      r["precision"] if r["precision"] != "?" else "unknown", r["provider"],
+                      r["source"], str(r["path"])])
+    marks = [" "] + ["*" if r["active"] else " " for r in rows]
+    for mark, line in zip(marks, aligned(table, right={1})):
+        print(f"{mark} {line}")
     if any(r["active"] for r in rows):
-        print("* the active model (model_path); `helios models use NAME` changes it")
+        print("* the active model (the one a run loads); `helios models use NAME` changes it")
+    else:
+        print("no model here is active: runs use a model server (engine openai) or "
+              "model_path names a folder that is not a model")
     return EXIT_OK
+
+
+def _size(n: float) -> str:
+    return f"{n / 1e9:.2f} GB" if n >= 1e9 else f"{n / 1e6:.1f} MB"
+
+
+def aligned(table: list[list[str]], right: set[int] = frozenset()) -> list[str]:
+    """Rows of cells as lines whose columns line up (the header is the first row); the
+    columns in ``right`` are right-aligned (numbers), the last is never padded."""
+    widths = [max(len(row[c]) for row in table) for c in range(len(table[0]))]
+    last = len(widths) - 1
+    return ["  ".join(cell.rjust(widths[c]) if c in right else
+                      cell if c == last else cell.ljust(widths[c])
+                      for c, cell in enumerate(row)).rstrip()
+            for row in table]
 
 
 def _models_catalog(args) -> int:

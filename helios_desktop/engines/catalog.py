@@ -73,15 +73,29 @@ def _source(model: ModelFolder) -> str:
     return "built by helios" if model.marker else "folder"
 
 
+def checkout_models() -> Path | None:
+    """The models folder of a source checkout (the tiny test model lives there), or None
+    for an installed package. Known by its own script, not by its name alone: another
+    package's ``models`` folder beside site-packages is no concern of Helios."""
+    folder = Path(__file__).resolve().parents[2] / "models"
+    return folder if (folder / "make_tiny_model.py").is_file() else None
+
+
+def _model_folders(root: Path | None) -> list[Path]:
+    if root is None or not root.is_dir():
+        return []
+    # hidden folders are unfinished pulls (.NAME.partial): not installed
+    return sorted(p for p in root.iterdir()
+                  if not p.name.startswith(".") and (p / GENAI_CONFIG).exists())
+
+
 def list_models(settings) -> list[dict]:
-    """Installed model folders (the per-user models folder, and model_path wherever it is),
-    each with ``active`` (the one a run loads) and ``source``."""
-    candidates: list[Path] = []
-    root = models_dir()
-    if root.is_dir():
-        # hidden folders are unfinished pulls (.NAME.partial): not installed
-        candidates += sorted(p for p in root.iterdir()
-                             if not p.name.startswith(".") and (p / GENAI_CONFIG).exists())
+    """Installed model folders (the per-user models folder, a source checkout's test
+    models, and model_path wherever it is), each with ``active`` (the one a run loads)
+    and ``source``."""
+    candidates = _model_folders(models_dir())
+    checkout = _model_folders(checkout_models())
+    candidates += checkout
     configured = Path(settings.model_path).expanduser() if settings.model_path else None
     if configured and (configured / GENAI_CONFIG).exists() and configured not in candidates:
         candidates.append(configured)
@@ -95,7 +109,7 @@ def list_models(settings) -> list[dict]:
         row = describe(model)
         row["configured"] = folder == configured
         row["active"] = active is not None and folder.resolve() == active.resolve()
-        row["source"] = _source(model)
+        row["source"] = "this checkout (tests)" if folder in checkout else _source(model)
         rows.append(row)
     return rows
 
@@ -108,6 +122,9 @@ def use_model(name_or_path: str, settings) -> tuple[Path, dict, list[str]]:
     from ..config import config_file_in_use
 
     by_name = models_dir() / name_or_path
+    checkout = checkout_models()
+    if not (by_name / GENAI_CONFIG).exists() and checkout is not None:
+        by_name = checkout / name_or_path  # the checkout's test models, as listed
     candidate = by_name if ("/" not in name_or_path and (by_name / GENAI_CONFIG).exists()) \
         else Path(name_or_path).expanduser()
     if not (candidate / GENAI_CONFIG).exists():
