@@ -100,6 +100,7 @@ class RunLife:
         scan = asyncio.create_task(self._no_work(run_id) if stopped_in_sizing
                                    else self._scan(run_id) if self.rescan or not resumed
                                    else self._no_scan(run_id))
+        prescreen = asyncio.create_task(self._prescreen(run_id))  # returns at once if stopped
         watchdog = asyncio.create_task(self._watchdog())
         ticker = asyncio.create_task(self._ticker(run_id))
         telemetry = asyncio.create_task(self._telemetry())
@@ -112,6 +113,7 @@ class RunLife:
                 self.request_stop()
             excluded = await scan
             await self._shutdown_workers()
+            prescreen.cancel()
             watchdog.cancel()
             ticker.cancel()
             telemetry.cancel()

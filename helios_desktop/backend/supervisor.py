@@ -8,7 +8,8 @@ things happen. ``run_backend`` drives one run the way the command line does:
 signal handlers only ask for a stop; a second signal leaves at once.
 
 The parts: ``run_life`` (start, resume, dispatch, finish), ``pool`` (worker processes),
-``watchdog``, ``intake`` (the scan into the ledger) and ``telemetry``.
+``watchdog``, ``intake`` (the scan into the ledger), ``prescreen`` (binary files skipped
+while the workers load) and ``telemetry``.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from .intake import ScanIntake
 from .messages import EngineSpec
 from .metrics import Metrics
 from .pool import WorkerHandle, WorkerPool
+from .prescreen import Prescreen
 from .run_life import RunError, RunLife, RunSummary
 from .sizing import Sizing
 from .starts import StartPolicy
@@ -42,9 +44,9 @@ EXIT_INTERRUPTED = 130
 __all__ = ["HeliosOrchestrator", "RunError", "RunSummary", "run_backend"]
 
 
-class HeliosOrchestrator(RunLife, WorkerPool, Watchdog, ScanIntake, Telemetry):
+class HeliosOrchestrator(RunLife, WorkerPool, Watchdog, ScanIntake, Prescreen, Telemetry):
     """One run in this process: the shell that holds the run's state; each part (run_life,
-    pool, watchdog, intake, telemetry) holds the methods of one concern."""
+    pool, watchdog, intake, prescreen, telemetry) holds the methods of one concern."""
 
     def __init__(self, settings: Settings, folder: str, ledger: Ledger, spec: EngineSpec,
                  events: EventWriter | None = None, on_progress=None, *,

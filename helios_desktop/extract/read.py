@@ -1,6 +1,7 @@
 """One file to one ``Document``, whatever it is: a format its bytes name is extracted
 (text, metadata, notes), anything else is read as text by ``scan/reader.py`` (and a
-binary file stays ``skipped: binary``). Runs in worker processes only."""
+binary file stays ``skipped: binary``). Runs in worker processes; only ``skip_by_head``,
+which reads a file's first 8 KiB and extracts nothing, runs in the supervisor."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import os
 from ..records import Document, FileTask, Reason
 from ..scan.kinds import detect_kind
 from ..scan.magic import Format, sniff
-from ..scan.reader import SNIFF, Skip, open_file, read_bytes, text_document
+from ..scan.reader import SNIFF, Skip, decode_text, open_file, read_bytes, text_document
 from .base import ExtractError, Extracted, ExtractOptions, NotReadable, meta_header
 from .registry import run
 
@@ -42,6 +43,38 @@ def read_file(task: FileTask, max_file_size: int, options: ExtractOptions | None
         return _document(fmt, data, task.path, st, options)
     except ExtractError as exc:
         raise Skip(_REASONS[exc.reason], f"{fmt.label}: {exc}", st) from None
+
+
+def skip_by_head(task: FileTask, max_file_size: int,
+                 options: ExtractOptions | None = None) -> Skip | None:
+    """The ``Skip`` that ``read_file`` would raise, where the file's first 8 KiB already
+    decide it (cannot be opened, too large, empty, binary, a format turned off); None
+    where only the whole file can tell. The supervisor asks it while the workers load
+    their model, so such files are skipped at once rather than after the load."""
+    options = options or ExtractOptions()
+    try:
+        fd, st = open_file(task, max_file_size)
+    except Skip as skip:
+        return skip
+    try:
+        head = read_bytes(fd, SNIFF, st)
+        if not head:
+            return Skip(Reason.EMPTY, "0 bytes", st)
+        name = os.fsdecode(os.path.basename(task.path))
+        with os.fdopen(os.dup(fd), "rb") as fh:
+            fmt = sniff(head, name, fh)
+        if fmt is None:
+            # A NUL in the head is a NUL in the first 8 KiB of the whole file (a UTF-16
+            # head holds fewer characters than the worker checks: never a false skip).
+            decode_text(head, st)
+        elif not options.enabled(fmt.family):
+            return Skip(Reason.BINARY, f"{fmt.label}: reading {fmt.family} files is turned off "
+                        "(setting formats_off)", st)
+    except Skip as skip:
+        return skip
+    finally:
+        os.close(fd)
+    return None
 
 
 def _document(fmt: Format, data: bytes, path: bytes, st: os.stat_result,

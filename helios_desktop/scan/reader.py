@@ -36,7 +36,7 @@ _BOMS = ((codecs.BOM_UTF32_LE, "utf-32-le", 4), (codecs.BOM_UTF32_BE, "utf-32-be
          (codecs.BOM_UTF8, "utf-8", 1))
 
 
-def _decode(data: bytes, st: os.stat_result) -> tuple[str, str]:
+def decode_text(data: bytes, st: os.stat_result) -> tuple[str, str]:
     """The text and its encoding; ``Skip`` for binary data.
 
     A byte order mark decides the encoding (UTF-16 and UTF-32 text is full of NUL
@@ -104,7 +104,7 @@ def text_document(path: bytes, data: bytes, st: os.stat_result,
                   max_chars: int | None = None, name: bytes | None = None) -> Document:
     """``data`` decoded as text and its kind (decided on ``name``, default the path), or
     ``Skip`` (binary, undecodable)."""
-    text, encoding = _decode(data, st)
+    text, encoding = decode_text(data, st)
     replaced = "\ufffd" in text
     if replaced:
         bad = text.count("\ufffd")

@@ -187,6 +187,27 @@ class Ledger:
                                   [(worker, r[0]) for r in rows])
         return [FileTask(bytes(r[1]), r[2], r[3], file_id=r[0], attempts=r[4]) for r in rows]
 
+    def pending_after(self, run_id: int, after: int, limit: int) -> list[FileTask]:
+        """Up to ``limit`` pending files never tried (attempts 0) with ids above ``after``,
+        in id order; nothing is leased (see ``claim``)."""
+        rows = self.conn.execute(
+            "SELECT id, path, size, mtime_ns FROM files WHERE run_id = ? AND status = 'pending' "
+            "AND attempts = 0 AND id > ? ORDER BY id LIMIT ?", (run_id, after, limit)).fetchall()
+        return [FileTask(bytes(r[1]), r[2], r[3], file_id=r[0]) for r in rows]
+
+    def claim(self, run_id: int, file_ids: list[int], worker: int) -> set[int]:
+        """Lease those of ``file_ids`` still pending to ``worker``; returns the ids leased
+        (a file a worker leased meanwhile is that worker's)."""
+        with self.transaction():
+            claimed = set()
+            for file_id in file_ids:
+                cur = self.conn.execute("UPDATE files SET status='leased', worker=? WHERE id=? "
+                                        "AND run_id=? AND status='pending'",
+                                        (worker, file_id, run_id))
+                if cur.rowcount:
+                    claimed.add(file_id)
+        return claimed
+
     def release_worker(self, run_id: int, worker: int, max_attempts: int) -> list[bytes]:
         """A worker died: its leased files go back to pending with one more attempt; those
         that reach ``max_attempts`` fail as ``worker_lost``. Returns the failed paths."""
