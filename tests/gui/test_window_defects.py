@@ -5,6 +5,9 @@ one on the tiny model where a run is needed, and event lines written by the back
 EventWriter where only the window's reaction to them is in question.
 """
 
+import csv
+import io
+
 import pytest
 
 from PyQt6.QtCore import QEvent, Qt
@@ -245,3 +248,27 @@ def test_overview_and_results_fit_the_window(qtbot, window, tmp_path, size):
     rows = view.viewport().height() // view.rowHeight(0)
     assert rows >= (3 if size == (640, 480) else 7), rows
     assert f.detailPane.height() >= f.detailPane.minimumSizeHint().height()
+
+
+# The window's export --------------------------------------------------------------------------
+
+def test_the_window_exports_the_paths_it_shows(qtbot, window, tmp_path):
+    folder = tmp_path / "f"
+    small_folder(folder)
+    (folder / "sub").mkdir()
+    (folder / "sub" / "inner.txt").write_text("Depot rota for the week.\n")
+    open_folder(qtbot, window, folder)
+    with qtbot.waitSignal(window.backend_exited, timeout=RUN_TIMEOUT):
+        window.start_run()
+    model = window.results.model
+    shown = {model.data(model.index(r, 0)) for r in range(model.rowCount())}
+    out = tmp_path / "all.csv"
+    with qtbot.waitSignal(window.export_done, timeout=30_000):
+        window.exports.export_to(str(out), "csv")
+    rows = list(csv.DictReader(io.StringIO(out.read_text("utf-8-sig"), newline="")))
+    assert {r["relative_path"] for r in rows} == shown and "sub/inner.txt" in shown
+    inner = next(r for r in rows if r["relative_path"] == "sub/inner.txt")
+    assert inner["path"] == str(folder / "sub" / "inner.txt")
+    done = [r for r in rows if r["status"] == "done"]
+    assert done and all(not r["keywords"].startswith("[") for r in done)
+    assert all(len(r["inference_seconds"].partition(".")[2]) <= 3 for r in done)
