@@ -46,6 +46,3 @@ def compact_drop_zone(zone: QWidget) -> None:
     """Once a folder is open the drop zone only names it: its text's height is enough,
     and the room goes to the tabs (the Results table above all)."""
     zone.setMinimumHeight(0)
-    zone.setProperty("compact", True)  # style.qss: less padding
-    zone.style().unpolish(zone)
-    zone.style().polish(zone)
