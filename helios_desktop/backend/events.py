@@ -145,7 +145,8 @@ class Telemetry(Event):
     channel for live figures (the Prometheus exporter stays for external tools)."""
 
     name: ClassVar[str] = "telemetry"
-    processed: float            # files processed so far, every status
+    processed: float            # files the workers finished so far, every status (not the
+                                # scan's skips nor prescreen.py's: no measure of speed)
     generated_tokens: float
     prompt_tokens: float
     queue_depth: float          # pending + leased

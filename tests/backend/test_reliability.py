@@ -189,7 +189,7 @@ def test_a_second_analysis_of_the_same_database_is_refused_at_once(tmp_path, tin
     holder = events[-1]["pid"]
     second = helios(*analyze_args(folder, db, tiny_model, "--events", "jsonl"), timeout=60)
     assert second.returncode == 1
-    message = f"in use by another analysis (pid {holder})"
+    message = f"in use by the analysis of {folder} (pid {holder})"  # which folder holds it
     errors = [e for e in events_of(second.stdout) if e["event"] == "error"]
     assert len(errors) == 1 and message in errors[0]["message"]  # what the window shows
     assert second.stderr.strip().splitlines()[-1] == f"helios: error: {errors[0]['message']}"
