@@ -17,6 +17,7 @@ from .model_folder import ModelFolder
 from .spec import EndpointsSpec, EngineSpec
 
 ONNX, OPENAI, EVIDENCE = "onnx", "openai", "evidence"
+EVIDENCE_ONLY = "evidence only"  # the model name of results no model was asked for
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,9 @@ class EngineChoice:
         """Where the files go, as a person reads it: the servers and the model they run."""
         if self.endpoints is not None:
             return f"{self.endpoints.label} (model {self.endpoints.api_model})"
-        return self.model.name if self.model is not None else ""
+        if self.model is not None:
+            return self.model.name
+        return EVIDENCE_ONLY if self.engine == EVIDENCE else ""
 
 
 # Helios settings -> og.Engine's dynamic_batching keys in genai_config.json (0.18).
@@ -77,6 +80,15 @@ def choose_engine(settings, *, schema=None, resolve: bool = True) -> EngineChoic
     from .devices import resolve_provider
     from .model_folder import resolve_model_folder
 
+    if settings.model_fields == [] and (schema is None or schema.is_default):
+        # asked nothing in so many words: no model is needed, built or not
+        from .model_folder import ModelFolderError
+
+        try:
+            model = resolve_model_folder(settings.model_path)
+        except ModelFolderError:
+            model = None
+        return EngineChoice(EVIDENCE, model=model, provider="cpu", model_fields=frozenset())
     model = resolve_model_folder(settings.model_path)
     fields = resolve_model_fields(settings.model_fields, model)
     if fields == frozenset() and (schema is None or schema.is_default):

@@ -61,6 +61,8 @@ class Session(QObject):
         """Can a run start, and if not, why (one sentence a person can act on)."""
         if self.endpoint_target():
             return True, ""
+        if self.settings.model_fields == []:  # no field is the model's: no model is loaded
+            return True, ""
         usable, note = model_note(self.settings.model_path)
         if usable:
             return True, ""
