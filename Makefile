@@ -34,7 +34,7 @@ model: $(STAMP)
 
 # With a display, the desktop window opens on FOLDER; without one, the same analysis
 # runs in the terminal.
-run: model
+run: $(STAMP)
 	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ]; then \
 	  $(BIN)/helios gui "$(FOLDER)"; \
 	else \

@@ -155,7 +155,7 @@ def cmd_extract(args) -> None:
             ("characters (pypdfium2, pdftotext)", f"{chars_ours}, {chars_theirs}"),
             ("mixed corpus files", files),
             ("read + evidence files/s (one process)", spread(inproc)),
-            ("helios analyze files/s (tiny model, model_fields=[])",
+            ("helios analyze files/s (evidence only, model_fields=[])",
              spread(rates) if rates else "not run (--no-run)"),
             ("outcomes", outcomes)]
     report("extract", rows, {"pdf_files": len(paths), "pdf_pages": pages,

@@ -50,6 +50,16 @@ class Reason(enum.StrEnum):
     WORKER_LOST = "worker_lost"
 
 
+def human_bytes(n: float) -> str:
+    """A size as people read it: "512 bytes", "60.4 MB" (powers of 1000)."""
+    size = float(n)
+    for unit in ("bytes", "KB", "MB", "GB", "TB"):
+        if abs(size) < 1000 or unit == "TB":
+            return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{n} bytes"
+
+
 def display_path(path: bytes) -> str:
     """A printable form of a bytes path: invalid UTF-8 bytes appear as ``\\xNN``."""
     return path.decode("utf-8", errors="backslashreplace")

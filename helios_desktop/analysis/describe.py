@@ -144,7 +144,9 @@ def describe(path: bytes, text: str, label: str, hints: dict) -> Description:
     if document:
         named = choose_keywords([k for k in structural_keywords(label, text, hints) if k],
                                 label, short_ok=True)
-        if len(named) >= 2:
+        # an archive's folders and kinds say more than word statistics over its listing
+        # ("bytes", "extension files"), even when there is only one of them
+        if len(named) >= 2 or (named and label in ("zip archive", "tar archive")):
             return Description(summary, named)
     keywords = evidence_keywords(text, summary, label, category,
                                  hints.get("language_guess") or "English",

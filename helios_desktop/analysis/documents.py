@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from ..records import human_bytes
 from .prose import _cap, body_paragraphs, clean, first_sentence
 
 PROSE_DOCUMENTS = ("PDF document", "Word document", "OpenDocument text", "RTF document", "e-book")
@@ -160,13 +161,16 @@ def _media(label: str, meta: dict) -> str:
 
 
 def _archive(label: str, meta: dict, notes: list[str]) -> str:
-    out = f"{_cap(label)} of {_count(meta.get('members', 0), 'file')} ({meta.get('total_size', 0)} bytes)"
+    out = f"{_cap(label)} of {_count(meta.get('members', 0), 'file')} ({human_bytes(meta.get('total_size', 0))})"
     tops = [t.split(" (")[0] for t in meta.get("top_folders") or [] if not t.startswith("(top")]
     if tops:
         out += f" in {', '.join(tops[:3])}"
-    kinds = [k.split(" (")[0] for k in meta.get("kinds") or []]
-    if kinds:
-        out += f": {', '.join(kinds[:5])} files"
+    kinds = [k.split(" (")[0] for k in meta.get("kinds") or []][:5]
+    named = [k for k in kinds if k != "no extension"]
+    parts = ([f"{', '.join(named)} files"] if named else []) + \
+        (["files without an extension"] if len(named) < len(kinds) else [])
+    if parts:
+        out += f": {' and '.join(parts)}"
     bomb = next((n for n in notes if "zip bomb" in n or "nested" in n), "")
     return clean(out + (f"; {bomb}" if bomb else "") + ".", 240)
 

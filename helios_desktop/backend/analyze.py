@@ -143,7 +143,11 @@ def _log_choice(spec, settings, events, notify) -> None:
              ", ".join(sorted(spec.model_fields)) or "no field", settings.model_fields)
     if spec.engine == "evidence":
         log.info("model_fields resolves to no field for %s: the model is not loaded, the "
-                 "files' evidence decides every field", spec.model.name)
+                 "files' evidence decides every field", spec.model_name)
+        if spec.model is None and not settings.model_path and events is None:
+            notify("helios: no model is set up; the demonstration model decides no field "
+                   "(docs/QUALITY.md), so each file's own evidence decides every field. For "
+                   "results a model writes: helios models catalog, then helios models pull")
     if spec.endpoints is not None:
         log.info("files are sent to %s (model %s)", spec.endpoints.label, settings.api_model)
         if events is None:

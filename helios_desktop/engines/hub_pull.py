@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from ..records import human_bytes
 from .hub_catalog import CatalogEntry
 from .model_folder import GENAI_CONFIG, MARKER
 
@@ -58,16 +59,10 @@ class PullProgress:
 
     def text(self) -> str:
         eta = "--" if self.eta_seconds is None else _duration(self.eta_seconds)
-        return (f"{_size(self.done_bytes)} / {_size(self.total_bytes)}  "
-                f"{_size(self.bytes_per_second)}/s  ETA {eta}  {self.file}")
+        return (f"{human_bytes(self.done_bytes)} / {human_bytes(self.total_bytes)}  "
+                f"{human_bytes(self.bytes_per_second)}/s  ETA {eta}  {self.file}")
 
 
-def _size(n: float) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if abs(n) < 1000 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000
-    return f"{n:.1f} GB"
 
 
 def _duration(s: float) -> str:
@@ -227,7 +222,7 @@ def _check_disk(part: Path, files: list[RemoteFile]) -> None:
     free = shutil.disk_usage(part).free
     if free < need:
         raise PullError(f"not enough free disk in {part.parent}: the download needs "
-                        f"{_size(need)}, {_size(free)} are free; free some space there (models go to "
+                        f"{human_bytes(need)}, {human_bytes(free)} are free; free some space there (models go to "
                         "the per-user data folder, XDG_DATA_HOME on Linux: docs/MODELS.md)")
 
 

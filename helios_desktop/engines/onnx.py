@@ -39,6 +39,10 @@ log = logging.getLogger("helios.engine")
 
 GROW_AFTER = 8  # successful batches before the batch size doubles again
 BATCHING = ("auto", "static", "continuous")
+# og.Generator refuses a static batch_size above 32 ("batch_size (33) must be in [1, 32]",
+# onnxruntime-genai 0.18): a larger max_batch_size is run as consecutive generators of at
+# most this many rows, not failed and retried file by file.
+STATIC_MAX_BATCH = 32
 
 
 def thread_options(intra_op_threads: int) -> dict:
@@ -355,7 +359,10 @@ class ONNXInferenceEngine:
                     if isinstance(o, Failure) else o for i, o in sorted(outcomes.items())]
         grammar = (prompts.base_model_grammar(list(CATEGORIES), kind) if self.kind_grammar
                    else self._json_grammar)
-        return self._generate_static(batch, grammar)
+        out: list[Generation] = []
+        for start in range(0, len(batch), STATIC_MAX_BATCH):
+            out += self._generate_static(batch[start:start + STATIC_MAX_BATCH], grammar)
+        return out
 
     def _is_tail(self, token: int) -> bool:
         """Whether the token holds a character of the grammar's tail (the object is closed)."""

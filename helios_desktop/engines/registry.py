@@ -17,6 +17,7 @@ from .model_folder import ModelFolder
 from .spec import EndpointsSpec, EngineSpec
 
 ONNX, OPENAI, EVIDENCE = "onnx", "openai", "evidence"
+EVIDENCE_ONLY = "evidence only"  # the model name of results no model was asked for
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,9 @@ class EngineChoice:
         """Where the files go, as a person reads it: the servers and the model they run."""
         if self.endpoints is not None:
             return f"{self.endpoints.label} (model {self.endpoints.api_model})"
-        return self.model.name if self.model is not None else ""
+        if self.model is not None:
+            return self.model.name
+        return EVIDENCE_ONLY if self.engine == EVIDENCE else ""
 
 
 # Helios settings -> og.Engine's dynamic_batching keys in genai_config.json (0.18).
@@ -75,15 +78,33 @@ def choose_engine(settings, *, schema=None, resolve: bool = True) -> EngineChoic
         return EngineChoice(ONNX, provider=settings.provider)
     from .catalog import resolve_model_fields
     from .devices import resolve_provider
-    from .model_folder import resolve_model_folder
+    from .model_folder import ModelFolderError, resolve_model_folder
 
-    model = resolve_model_folder(settings.model_path)
+    default_schema = schema is None or schema.is_default
+    try:
+        model = resolve_model_folder(settings.model_path)
+    except ModelFolderError:
+        # The embedded default, not built: a run that asks it no field needs no model (it
+        # is built when a person chooses it). A folder named in model_path must be there.
+        if settings.model_path or not default_schema or \
+                not _asks_the_default_nothing(settings.model_fields):
+            raise
+        return EngineChoice(EVIDENCE, model=None, provider="cpu", model_fields=frozenset())
     fields = resolve_model_fields(settings.model_fields, model)
-    if fields == frozenset() and (schema is None or schema.is_default):
+    if fields == frozenset() and default_schema:
         # asked nothing: the evidence decides every field, and no model is loaded
         return EngineChoice(EVIDENCE, model=model, provider="cpu", model_fields=fields)
     return EngineChoice(ONNX, model=model, provider=resolve_provider(settings.provider),
                         model_fields=fields)
+
+
+def _asks_the_default_nothing(setting) -> bool:
+    """Whether ``model_fields`` leaves the embedded default model no field: ``[]``, or
+    ``auto`` (by measurement it decides none, docs/QUALITY.md)."""
+    from ..paths import DEFAULT_MODEL_NAME
+    from .catalog import MEASURED_FIELDS
+
+    return setting == [] or (setting == "auto" and not MEASURED_FIELDS.get(DEFAULT_MODEL_NAME))
 
 
 def build_engine(spec: EngineSpec, on_resized=None, on_report=None):

@@ -59,6 +59,8 @@ class EngineSpec:
     def model_name(self) -> str:
         if self.endpoints is not None:
             return self.endpoints.api_model
+        if self.model is None:  # evidence only, no model folder at hand
+            return "evidence only"
         return self.model.name
 
     @property

@@ -19,7 +19,7 @@ from .charts import RateWindow
 from .forms import form_class
 from .jobs import Job, JobContext, run_in_background
 from .model_check import ModelCheck
-from .prescan import human_bytes
+from ..records import human_bytes
 from .qt import QDialog, QFileDialog, QHeaderView, QMessageBox, Qt, QTableWidgetItem, pyqtSignal
 
 # Licences that ask nothing of the person beyond keeping the notice; any other (the Llama

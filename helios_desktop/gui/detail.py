@@ -28,6 +28,61 @@ def field_rows(info: dict) -> list[tuple[str, str, str]]:
                      decided_note(key, str(decided.get(key, "")), info.get("quality"))))
     if not rows and info["raw_output"]:
         rows.append(("raw model output", info["raw_output"][:400], ""))
+    return rows + metadata_rows(info.get("metadata"))
+
+
+# The document's metadata as the extractor read it, in the order a person asks about it.
+_META_LABELS = (
+    ("format", "format"), ("title", "title"), ("authors", "authors"), ("editors", "edited by"),
+    ("sender", "from"), ("recipients", "to"), ("subject", "subject"), ("date", "date"),
+    ("created", "created"), ("modified", "modified"), ("pages", "pages"), ("slides", "slides"),
+    ("sheets", "sheets"), ("sheet_list", "sheet contents"), ("slide_titles", "slide titles"),
+    ("headings", "headings"), ("chapters", "chapters"), ("chapter_titles", "chapter titles"),
+    ("attachments", "attachments"), ("comments", "comments"), ("producer", "producer"),
+    ("language", "declared language"), ("camera", "camera"), ("width", "width"),
+    ("height", "height"), ("gps", "GPS position"),
+    ("artist", "artist"), ("album", "album"), ("year", "year"), ("duration_s", "duration (s)"),
+    ("members", "members"), ("total_size", "total size (bytes)"), ("top_folders", "top folders"),
+    ("kinds", "kinds inside"), ("tables", "tables"), ("table_list", "table contents"),
+    ("inner", "compressed file"), ("compression", "compression"), ("notes", "extractor notes"))
+
+
+def _meta_value(key: str, value) -> str:
+    if key == "gps" and isinstance(value, dict):
+        return f"{value.get('latitude', 0):.5f}, {value.get('longitude', 0):.5f}"
+    if key in ("sheet_list", "table_list") and isinstance(value, list):
+        parts = []
+        for part in value[:6]:
+            if not isinstance(part, dict):
+                continue
+            rows = part.get("rows")
+            size = f"{rows} rows" if rows is not None else "view"
+            columns = ", ".join(map(str, (part.get("columns") or [])[:6]))
+            parts.append(f"{part.get('name', '?')} ({size}: {columns})")
+        return "; ".join(parts)
+    if isinstance(value, list):
+        shown = ", ".join(map(str, value[:8]))
+        return shown + (f" and {len(value) - 8} more" if len(value) > 8 else "")
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def metadata_rows(metadata: dict | None) -> list[tuple[str, str, str]]:
+    """(field, value, "document") for what the extractor read of a document: title,
+    authors, dates, pages, camera, members, its notes. [] for a text file."""
+    if not isinstance(metadata, dict):
+        return []
+    rows = []
+    for key, label in _META_LABELS:
+        value = metadata.get(key)
+        if value in (None, "", [], {}):
+            continue
+        rows.append((label, _meta_value(key, value), "document"))
+    if metadata.get("text_layer") is False and "notes" not in metadata:
+        rows.append(("text layer", "none (a scan)", "document"))
     return rows
 
 
@@ -41,6 +96,9 @@ def json_text(info: dict) -> str:
         lines += ["", *verdict_lines(info["decided_by"], info.get("quality"))]
     if info.get("evidence"):
         lines.append("personal data evidence: " + json.dumps(info["evidence"], ensure_ascii=False))
+    if info.get("metadata"):
+        lines += ["", "document metadata:",
+                  json.dumps(info["metadata"], indent=2, ensure_ascii=False)]
     return "\n".join(lines)
 
 

@@ -30,14 +30,18 @@ class FirstRunPanel(QObject):
     def update(self) -> None:
         ready, why = self.session.engine_ready()
         f = self.form
-        f.firstRunPanel.setVisible(not ready)
-        if not ready and self.builder is None:
+        offer = not self.session.model_set_up()
+        f.firstRunPanel.setVisible(offer)
+        if offer and self.builder is None:
             missing = bool(self.session.settings.model_path)
+            evidence = ("Until then, Start reads each file and its own evidence decides "
+                        "every field. " if ready else "")
             f.firstRunLabel.setText(why if missing else
-                                    "No model is set up yet. Choose a model: download one "
-                                    "that fits this machine, use a model server running here, "
-                                    "or a model folder; or build the small demonstration "
-                                    "model (a few minutes, once).")
+                                    "No model is set up yet. Choose a model that writes the "
+                                    "results: download one that fits this machine, use a "
+                                    "model server running here, or a model folder; or build "
+                                    "the small demonstration model (a few minutes, once). "
+                                    + evidence)
             f.buildModelButton.setVisible(not missing)
 
     def build_default_model(self) -> None:
@@ -67,7 +71,7 @@ class FirstRunPanel(QObject):
         self.form.buildModelButton.setEnabled(True)
         # The settings are the same; what they resolve to (the built model) changed.
         self.session.settings_changed.emit()
-        if code == 0 and self.session.engine_ready()[0]:
+        if code == 0 and self.session.model_set_up():
             self.session.status.emit("The demonstration model is ready.")
         else:
             self.form.firstRunLabel.setText(

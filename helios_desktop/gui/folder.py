@@ -120,4 +120,6 @@ class FolderPanel(QObject):
         ready, why = self.session.engine_ready()
         if not ready:
             text += f". {why}"
+        elif not self.session.model_set_up():
+            text += ". No model is set up: each file's own evidence decides every field."
         self.form.previewLabel.setText(text)

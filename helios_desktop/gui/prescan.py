@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 
+from ..records import human_bytes
 from ..scan.reader import preview_kind
 from ..scan.scanner import AsyncFileScanner
 from .jobs import JobContext
@@ -63,12 +64,3 @@ def describe(result: dict) -> str:
         parts.append(f"{round(100 * skipped / files)}% to skip (empty, binary, unreadable or "
                      "not a regular file)")
     return f"{files:,} files, {human_bytes(result['bytes'])}: " + ", ".join(parts)
-
-
-def human_bytes(n: int) -> str:
-    size = float(n)
-    for unit in ("bytes", "KB", "MB", "GB", "TB"):
-        if size < 1000 or unit == "TB":
-            return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
-        size /= 1000
-    return f"{n} bytes"

@@ -163,7 +163,7 @@ class ResultsModel(QAbstractTableModel):
                 "message": row["message"], "result": row["result"],
                 "raw_output": row["raw_output"], "decided_by": row["decided_by"],
                 "evidence": row.get("evidence"),
-                "quality": row.get("quality")}
+                "quality": row.get("quality"), "metadata": row.get("metadata")}
 
 
 def folder_root(folder: str | bytes) -> bytes:

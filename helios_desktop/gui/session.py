@@ -78,8 +78,17 @@ class Session(QObject):
         if self.settings.model_path:
             return False, (f"The model folder {self.settings.model_path} cannot be used: {note} "
                            "Choose another in File › Settings.")
+        if self.settings.model_fields in ([], "auto"):
+            # the demonstration model, not built, would be asked no field: the run is the
+            # evidence's, no model needed (the first-run panel still offers one)
+            return True, ""
         return False, ("No model is set up yet: choose a model (File › Choose Model) or build "
                        "the demonstration model.")
+
+    def model_set_up(self) -> bool:
+        """Whether a model writes this window's results: a model server, or a usable model
+        folder (not the evidence alone)."""
+        return bool(self.endpoint_target()) or model_note(self.settings.model_path)[0]
 
     # -- the open folder and its runs --------------------------------------------------------
 

@@ -62,8 +62,17 @@ def test_missing_model(tmp_path):
 
 
 def test_default_model_not_built_says_what_to_do(tmp_path):
-    line = _one_clear_line(helios("analyze", tmp_path, "--db", tmp_path / "h.db"))
+    """Asked a field, the demonstration model must be built; asked none (its measured
+    default), the run needs no model and says so."""
+    line = _one_clear_line(helios("analyze", tmp_path, "--db", tmp_path / "h.db",
+                                  "--set", "model_fields=all"))
     assert "helios models build-default" in line
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "notes.txt").write_text("The depot opens at eight on weekdays.\n")
+    result = helios("analyze", tmp_path / "in", "--db", tmp_path / "h2.db")
+    assert result.returncode == 0, result.stderr
+    assert "1 done, 0 failed" in result.stdout and "(evidence only)" in result.stdout
+    assert "no model is set up" in result.stdout + result.stderr
 
 
 def test_events_are_versioned_json_lines(tmp_path, tiny_model):

@@ -63,6 +63,20 @@ def test_guided_generation_is_schema_valid_for_a_batch(tiny_model):
     assert by_path[b"long.md"].prompt_tokens < by_path[b"a.py"].prompt_tokens + 64 + 5
 
 
+def test_a_static_batch_above_the_generators_limit_is_split_not_failed(tiny_model, caplog):
+    """og.Generator takes at most 32 rows; a batch of 40 runs whole, no file retried alone."""
+    caplog.set_level(logging.WARNING, logger="helios.engine")
+    eng = engine(tiny_model, max_batch_size=40, max_input_tokens=32, max_output_tokens=24)
+    many = [Document(f"n{i}.txt".encode(), "text document",
+                     f"Depot {i}: the deliveries were late on Monday.\n",
+                     hints=detect_kind(b"n.txt", "Depot").hints()) for i in range(40)]
+    results = eng.analyze(many)
+    assert [r.path for r in results] == [d.path for d in many]
+    assert all(r.status == Status.DONE for r in results), {r.message for r in results}
+    assert eng.batch_size == 40  # not halved: nothing failed
+    assert not [r.message for r in caplog.records if "one by one" in r.getMessage()]
+
+
 def test_batched_equals_one_at_a_time(tiny_model):
     """Padding and the newline tail must not change what a row generates."""
     batch = engine(tiny_model, max_batch_size=8, max_input_tokens=64).analyze(text_docs())

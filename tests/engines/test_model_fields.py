@@ -176,3 +176,18 @@ def test_the_prompt_asks_only_the_fields_the_model_decides(tiny_chat_model):
     assert "Summary:" in prompt and "Keywords:" not in prompt
     assert "contains_personal_data" not in prompt and "category source_code" not in prompt
     assert list(guidance["properties"]) == ["summary"] and guidance["required"] == ["summary"]
+
+
+def test_asked_nothing_in_so_many_words_needs_no_model_at_all(tmp_path):
+    """``model_fields: []`` with no model folder anywhere (the default not built): the run
+    is the evidence's, named so, with one worker a core."""
+    folder_in = tmp_path / "in"
+    folder_in.mkdir()
+    (folder_in / "a.py").write_text("def add(a, b):\n    return a + b\n")
+    db = tmp_path / "h.db"
+    result = helios("analyze", folder_in, "--db", db, "--set", "model_fields=[]")
+    assert result.returncode == 0, result.stderr
+    assert "1 done, 0 failed" in result.stdout and "(evidence only)" in result.stdout
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT model FROM runs").fetchone()[0] == "evidence only"
+    conn.close()

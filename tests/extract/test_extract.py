@@ -361,3 +361,19 @@ def test_a_mailbox_is_a_list_of_messages(tmp_path):
     assert doc.kind == "mailbox" and doc.meta["messages"] == 3
     summary = describe(doc.path, doc.text, doc.kind, doc.hints).summary
     assert "3 messages from 2025-05-01 to 2025-05-09" in summary and "Omar Haddad" in summary
+
+
+def test_an_archive_is_described_by_its_folders_and_kinds(tmp_path):
+    """Seen on real zips: the listing's words ("bytes", "extension files") are no keywords,
+    and members without an extension are called so."""
+    import zipfile
+
+    path = tmp_path / "release.zip"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("pumpctl/README", "Pump control.\n" * 100)
+        z.writestr("pumpctl/valves.py", "def open_valve():\n    return True\n")
+    doc = read(path)
+    got = describe(doc.path, doc.text, doc.kind, doc.hints)
+    assert got.summary == ("Zip archive of 2 files (1.4 KB) in pumpctl/: py files and files "
+                           "without an extension.")
+    assert got.keywords[0] == "pumpctl" and "bytes" not in got.keywords

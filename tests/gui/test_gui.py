@@ -14,7 +14,7 @@ from PyQt6.QtCore import Qt
 from helios_desktop.engines.devices import gpu_count
 
 from conftest import REPO, TINY_MODEL
-from support.gui import RUN_TIMEOUT, alive, drop, make_folder, server_config
+from support.gui import RUN_TIMEOUT, alive, drop, make_folder, open_folder, run, server_config, small_folder
 from servers import LlamaServer, needs_server
 
 
@@ -154,6 +154,22 @@ def test_first_run_offers_a_model(qtbot, make_window, tmp_path, isolated_home):
     assert not fresh.form.firstRunPanel.isVisible()
     assert f"model_path: {TINY_MODEL}" in cfg.read_text()
     fresh.close()
+
+
+def test_without_a_model_the_evidence_runs_and_a_model_is_still_offered(qtbot, make_window,
+                                                                        tmp_path):
+    """Issue 22 step 5: nothing built, the window opens on a folder ready to run; the run is
+    the evidence's (no model loaded) and the first-run panel keeps offering a model."""
+    w = make_window("")  # no model, none built, model_fields auto
+    folder = tmp_path / "f"
+    total = small_folder(folder)
+    open_folder(qtbot, w, folder)
+    assert w.form.firstRunPanel.isVisible() and w.form.startButton.isEnabled()
+    assert "each file's own evidence decides every field" in w.form.previewLabel.text()
+    run(qtbot, w)
+    assert w.overview.panel.data["total"] == total
+    assert w.form.firstRunPanel.isVisible()
+    w.close()
 
 
 def test_prescan_classifies_files_as_the_run_does(qtbot, window, tmp_path):

@@ -20,9 +20,11 @@ def decide(settings, spec, *, calibrate_now: bool = True, cancel: threading.Even
     threads = None if threads == "auto" else threads
     src = settings.sources
     if not spec.loads_model:
-        n = 1 if workers == "auto" else workers
-        why = ("model servers do the computing" if spec.engine == "openai"
-               else "no model is loaded: the evidence decides every field")
+        if spec.engine == "openai":  # one worker's requests keep the servers busy
+            n, why = (1 if workers == "auto" else workers), "model servers do the computing"
+        else:  # reading documents and the evidence are the work: one worker per core
+            n = min(cpu_cores(), 8) if workers == "auto" else workers
+            why = "no model is loaded: the evidence decides every field, one worker a core"
         return Sizing(n, None, "configured" if workers != "auto" else "rule",
                       f"workers {workers} ({src['workers']}); {why}")
     if spec.provider == "cuda":
