@@ -26,6 +26,7 @@ def run(args) -> int:
 
 def _models_list(args) -> int:
     from ..engines.catalog import list_models
+    from ..records import human_bytes
 
     rows = list_models(settings_from(args))
     if not rows:
@@ -34,7 +35,7 @@ def _models_list(args) -> int:
         return EXIT_OK
     table = [["NAME", "SIZE", "PRECISION", "RUNTIME", "SOURCE", "PATH"]]
     for r in rows:
-        table.append([r["name"], _size(r["size_mb"] * 1e6),
+        table.append([r["name"], human_bytes(r["size_mb"] * 1e6),
                       r["precision"] if r["precision"] != "?" else "unknown", r["provider"],
                       r["source"], str(r["path"])])
     marks = [" "] + ["*" if r["active"] else " " for r in rows]
@@ -46,10 +47,6 @@ def _models_list(args) -> int:
         print("no model here is active: runs use a model server (engine openai) or "
               "model_path names a folder that is not a model")
     return EXIT_OK
-
-
-def _size(n: float) -> str:
-    return f"{n / 1e9:.2f} GB" if n >= 1e9 else f"{n / 1e6:.1f} MB"
 
 
 def aligned(table: list[list[str]], right: set[int] = frozenset()) -> list[str]:
