@@ -111,9 +111,11 @@ def category_guess(text: str, label: str, hints: dict) -> str:
 
 
 def language_guess(label: str, hints: dict) -> str:
-    """The evidence's best language: the decided one, else the natural language guessed
-    from stop words, else ``unknown`` (too little text to tell)."""
-    return hints.get("language") or hints.get("language_guess") or "unknown"
+    """The evidence's best natural language: the decided one, else the one guessed from
+    stop words, else '' (no prose, or too little text to tell)."""
+    if hints.get("no_prose"):
+        return ""
+    return hints.get("language") or hints.get("language_guess") or ""
 
 
 # Natural languages a model may name beyond the ones the stop words tell apart, and the
@@ -126,14 +128,11 @@ _CODES = {"en": "English", "de": "German", "fr": "French", "es": "Spanish", "it"
           "da": "Danish", "no": "Norwegian", "fi": "Finnish", "ru": "Russian",
           "uk": "Ukrainian", "el": "Greek", "tr": "Turkish", "ar": "Arabic", "he": "Hebrew",
           "zh": "Chinese", "ja": "Japanese", "ko": "Korean", "hi": "Hindi"}
-_MORE_CODE = ("Markdown", "Text", "Assembly", "Fortran", "Haskell", "Elixir", "Erlang",
-              "Clojure", "Dart", "Julia", "MATLAB", "Objective-C", "Zig", "Nim", "OCaml",
-              "Batch", "Groovy", "Terraform", "GraphQL", "Protobuf", "reStructuredText")
 
 
 @functools.cache
 def _vocabulary() -> dict[str, str]:
-    names = known_languages() | set(_MORE_NATURAL) | set(_MORE_CODE)
+    names = known_languages() | set(_MORE_NATURAL)
     table = {name.lower(): name for name in names}
     table.update(_CODES)
     return table
@@ -142,11 +141,13 @@ def _vocabulary() -> dict[str, str]:
 def check_language(language) -> tuple[Verdict, str]:
     """(verdict, the name to store). The kind and the file's stop words decide the
     language wherever they can, so the model answers only for files that give little to
-    go on (``/etc/fstab``, a log); there its answer must at least be a language Helios
-    knows (an ISO 639-1 code is stored as the language's name)."""
+    go on (a short note, a file without extension); there its answer must be a natural
+    language Helios knows (an ISO 639-1 code is stored as the language's name). A
+    programming or data language ("Python", "INI") is a format, not a language: the
+    format has a field of its own, decided by the kind."""
     raw = language.strip() if isinstance(language, str) else ""
     name = _vocabulary().get(raw.lower())
     if name is None:
-        return Verdict("implausible", f"{language!r} is not a language Helios knows"), raw
+        return Verdict("implausible", f"{language!r} is not a natural language Helios knows"), raw
     detail = "a known language" + (f" (the model wrote {raw!r})" if raw != name else "")
     return Verdict(PASS, detail), name

@@ -118,7 +118,8 @@ def describe(path: bytes, text: str, label: str, hints: dict) -> Description:
     """The evidence summary and keywords for one file."""
     name = os.fsdecode(os.path.basename(path))
     ext = os.path.splitext(name)[1].lower()
-    language = hints.get("language") or hints.get("language_guess") or ""
+    # code's summary and names go by its programming language: the format
+    language = hints.get("format") or hints.get("language") or ""
     try:
         summary = notice_summary(path, name, label, text,
                                  lambda kind: _by_kind(name, ext, "text document" if kind == SYSTEM_FILE

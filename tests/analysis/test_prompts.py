@@ -60,8 +60,14 @@ def test_the_asked_part_of_the_built_in_schema():
     system = prompts.system_message(asked)
     assert "Summary:" in system and "Keywords:" in system and "untrusted" in system
     assert "contains_personal_data" not in system
-    # every field, no field, or a user's schema: nothing to shrink
-    assert schema.asked(None) is schema and schema.asked(frozenset()) is schema
+    # every field a model may be asked (never the format: the evidence's alone), no
+    # field, or a user's schema: nothing else to shrink
+    everything = schema.asked(None)
+    assert "format" in schema.fields and everything.fields == [
+        f for f in schema.fields if f != "format"]
+    assert "format" not in prompts.system_message(everything)
+    assert "format" not in prompts.json_grammar(everything)
+    assert schema.asked(frozenset()) is schema
     custom = load_schema({"type": "object", "properties": {"title": {"type": "string"}}})
     assert custom.asked(frozenset({"summary"})) is custom and custom.builtin_fields is None
 
