@@ -16,6 +16,8 @@
     python -m bench endpoints [--files N] [--concurrency C] [--sweep 1 2 4 8]   (bench/endpoints.py)
     python -m bench endpoint-clients [--requests N]
     python -m bench servers-probe [--repeat R] [--deadline S]   (bench/servers.py)
+    python -m bench extract [--copies N] [--pdf-files N] [--pdf-pages P] [--repeat R]   (bench/extract.py)
+    python -m bench make-samples [FOLDER]
 
 Every timed figure is the median of ``--repeat`` runs, with the spread; ratios compare
 figures measured in the same invocation.
@@ -96,7 +98,8 @@ def _naive(model: Path, folder: Path, args, db: Path) -> tuple[float, int]:
     import onnxruntime_genai as og
 
     from helios_desktop.analysis.prompts import completion_prompt
-    from helios_desktop.scan.reader import Skip, read_document
+    from helios_desktop.extract.read import read_file  # as the worker reads: documents too
+    from helios_desktop.scan.reader import Skip
     from helios_desktop.records import FileTask
     from helios_desktop.analysis.schema import load_schema
 
@@ -112,7 +115,7 @@ def _naive(model: Path, folder: Path, args, db: Path) -> tuple[float, int]:
             path = os.path.join(root, name)
             st = os.stat(path)
             try:
-                doc = read_document(FileTask(os.fsencode(path), st.st_size, st.st_mtime_ns),
+                doc = read_file(FileTask(os.fsencode(path), st.st_size, st.st_mtime_ns),
                                     10 * 1024 * 1024)
             except Skip:
                 continue
@@ -522,9 +525,10 @@ def main() -> None:
     p.add_argument("--oom-batch", type=int, default=256)
     p.add_argument("--oom-files", type=int, default=1000)
     p.set_defaults(func=cmd_gpu, provider="cuda", batch_size=256, max_output_tokens=160)
-    from bench import endpoints, servers
+    from bench import endpoints, extract, servers
     endpoints.add_parsers(sub)
     servers.add_parsers(sub)
+    extract.add_parsers(sub)
     args = parser.parse_args()
     args.func(args)
 

@@ -63,7 +63,8 @@ def run_helios(folder: Path, model: Path, db: Path, *extra: str) -> tuple[float,
 
 
 def load_docs(folder: Path, max_file_size: int):
-    from helios_desktop.scan.reader import Skip, read_document
+    from helios_desktop.extract.read import read_file  # as the worker reads: documents too
+    from helios_desktop.scan.reader import Skip
     from helios_desktop.records import FileTask
 
     docs = []
@@ -72,7 +73,7 @@ def load_docs(folder: Path, max_file_size: int):
             path = os.path.join(root, name)
             st = os.stat(path)
             try:
-                docs.append(read_document(FileTask(os.fsencode(path), st.st_size, st.st_mtime_ns),
+                docs.append(read_file(FileTask(os.fsencode(path), st.st_size, st.st_mtime_ns),
                                           max_file_size))
             except Skip:
                 pass

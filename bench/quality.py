@@ -63,7 +63,7 @@ def _rows_from_db(db: Path, folder: Path) -> list[dict]:
     conn = sqlite3.connect(db)
     cols = [r[1] for r in conn.execute("PRAGMA table_info(analysis_results)")]
     quality = "a.quality" if "quality" in cols else "NULL"
-    fmt = "a.format" if "format" in cols else "NULL"  # schema 5 on
+    fmt = "a.format" if "format" in cols else "NULL"  # schema 6 on
     rows = conn.execute(
         f"SELECT f.path, f.status, a.summary, a.keywords, a.category, a.language, a.decided_by, "
         f"a.raw_output, {quality}, a.contains_personal_data, a.evidence, {fmt} "
@@ -95,13 +95,14 @@ def evidence_rows(folder: Path) -> list[dict]:
     from helios_desktop.analysis.evidence import FINDINGS, evidence_answer
     from helios_desktop.analysis.schema import load_schema
     from helios_desktop.records import FileTask
-    from helios_desktop.scan.reader import Skip, read_document
+    from helios_desktop.extract.read import read_file  # as the worker reads: documents too
+    from helios_desktop.scan.reader import Skip
 
     out = []
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         st = path.stat()
         try:
-            doc = read_document(FileTask(os.fsencode(path), st.st_size, st.st_mtime_ns), 10 << 20)
+            doc = read_file(FileTask(os.fsencode(path), st.st_size, st.st_mtime_ns), 10 << 20)
         except Skip:
             continue
         data, decided, _quality = evidence_answer(doc, load_schema(None), "evidence only")
@@ -127,9 +128,14 @@ def run_model(model: Path, folder: Path, db: Path | None = None,
 
 
 def _text(path: str) -> str:
+    """The file's text as the worker read it (a document's extracted text)."""
+    from helios_desktop.extract.read import read_file
+    from helios_desktop.records import FileTask
+    from helios_desktop.scan.reader import Skip
+
     try:
-        return Path(path).read_text("utf-8", errors="replace")
-    except OSError:
+        return read_file(FileTask(os.fsencode(path), -1, -1), 10 << 20).text
+    except Skip:
         return ""
 
 

@@ -39,6 +39,10 @@ class Reason(enum.StrEnum):
     EXCLUDED = "excluded"
     EMPTY = "empty"
     READ_ERROR = "read_error"
+    # skipped: a document that cannot be read (helios_desktop/extract)
+    ENCRYPTED = "encrypted"    # a password is needed
+    CORRUPT = "corrupt"        # the format's parser refused it (its message is kept)
+    LIMIT = "limit"            # a bound was hit (size, ratio, deadline, memory, xml); named
     # failed: the analysis itself went wrong
     BAD_OUTPUT = "bad_output"
     OOM = "oom"
@@ -117,6 +121,7 @@ class Document:
     size: int | None = None      # from the reader's fstat
     mtime_ns: int | None = None
     root: bytes = b""            # the analyzed folder; prompts show the path relative to it
+    meta: dict[str, Any] = field(default_factory=dict)  # a document's metadata (extract/)
 
     def relative_path(self) -> str:
         """The path as a person names it inside the analyzed folder (the file name when the
@@ -145,3 +150,4 @@ class AnalysisResult:
     quality: dict[str, Any] = field(default_factory=dict)  # the gate's verdicts (analysis/quality.py)
     size: int | None = None      # as read, when the scan did not stat the file
     mtime_ns: int | None = None
+    metadata: dict[str, Any] | None = None  # the document's metadata, stored with the result

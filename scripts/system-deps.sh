@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# System libraries the Qt wheels (PyQt6) need on Linux, offscreen and under X11, and
-# promtool (Debian package prometheus) for the alert-rule tests in deploy/prometheus/.
+# System libraries the Qt wheels (PyQt6) need on Linux, offscreen and under X11,
+# promtool (Debian package prometheus) for the alert-rule tests in deploy/prometheus/,
+# and the document tests' reference tools (pdftotext, qpdf).
 # Installs only what is missing, with apt-get, when running as root (or with sudo);
 # otherwise prints the command to run. Used by the Makefile's set-up.
 set -euo pipefail
@@ -31,6 +32,11 @@ declare -A NEED=(
 )
 missing=()
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+# Test-time tools for reading documents, never imported or shipped: pdftotext
+# (poppler-utils, GPL) is the reference PDF reader of the tests and `python -m bench
+# extract`; qpdf (Apache-2.0) encrypts the password-protected sample PDF.
+command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
+command -v qpdf >/dev/null 2>&1 || missing+=(qpdf)
 cache=$(ldconfig -p 2>/dev/null || true)
 for lib in "${!NEED[@]}"; do
   grep -q "$lib" <<<"$cache" || missing+=("${NEED[$lib]}")

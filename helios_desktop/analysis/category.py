@@ -16,6 +16,7 @@ import functools
 import re
 
 from ..scan.kinds import cue_counts, known_languages, log_line_count, natural_language
+from .documents import DOCUMENT_LABELS, body, document_category
 from .quality import PASS, Verdict
 
 CODE_KINDS = ("Makefile", "patch", "Jupyter notebook", "stylesheet", "HTML page")
@@ -78,6 +79,14 @@ def signs(text: str, label: str) -> dict[str, str]:
         else "",
         "other": "always possible",
     }
+    if label in DOCUMENT_LABELS:
+        # a document's metadata lines and table rows are not code, logs or settings
+        for category in ("source_code", "log", "configuration"):
+            out[category] = ""
+        if label not in ("spreadsheet", "SQLite database", "zip archive", "tar archive"):
+            out["data"] = ""
+        elif not out["data"]:
+            out["data"] = "a data kind"
     return out
 
 
@@ -97,6 +106,11 @@ def category_guess(text: str, label: str, hints: dict) -> str:
     category whose cue words stand out, then amounts of money), else ``other``."""
     if hints.get("category"):
         return hints["category"]
+    if label in DOCUMENT_LABELS:
+        cues = cue_counts(body(text))
+        ranked = sorted(((n, c) for c, n in cues.items() if n), reverse=True)
+        cue = ranked[0][1] if ranked and (len(ranked) == 1 or ranked[0][0] > ranked[1][0]) else ""
+        return document_category(label, text, hints, cue)
     found = signs(text, label)
     for category in ("source_code", "log", "data", "configuration"):
         if found[category]:

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from . import prose, structured
+from .documents import DOCUMENT_LABELS, document_summary, keyword_text, structural_keywords
 from .notices import notice_summary
 from ..scan.wellknown import SYSTEM_FILE
 from .prose import _cap
@@ -24,6 +25,8 @@ class Description:
     summary: str
     keywords: list[str]
 
+
+KEYWORD_CHARS = 1500  # of a document's text, for its keywords
 
 # A text file that opens like a licence (/usr/share/common-licenses/BSD, GPL-3, ...).
 _LICENCE_OPENING = re.compile(r"\s*(?:copyright\b|[^\n]{0,60}\blicen[cs]e\b)", re.I)
@@ -120,16 +123,30 @@ def describe(path: bytes, text: str, label: str, hints: dict) -> Description:
     ext = os.path.splitext(name)[1].lower()
     # code's summary and names go by its programming language: the format
     language = hints.get("format") or hints.get("language") or ""
+    document = label in DOCUMENT_LABELS or label == "changelog"
     try:
-        summary = notice_summary(path, name, label, text,
-                                 lambda kind: _by_kind(name, ext, "text document" if kind == SYSTEM_FILE
-                                                       else kind, text, language)) or \
-            _by_kind(name, ext, label, text, language)
-    except (RecursionError, ValueError, IndexError):  # a malformed file must not fail the row
-        summary = ""
+        summary = document_summary(label, text, hints) if document else ""
+        if not summary:
+            summary = notice_summary(path, name, label, text,
+                                     lambda kind: _by_kind(name, ext, "text document"
+                                                           if kind == SYSTEM_FILE else kind,
+                                                           text, language)) or \
+                _by_kind(name, ext, label, text, language)
+    except (RecursionError, ValueError, IndexError, KeyError, TypeError):
+        summary = ""  # a malformed file must not fail the row
+    if document:
+        # Keywords from the document's words, not its metadata labels, and from its
+        # opening: YAKE costs tens of ms per 1,000 characters, and a document's first pages
+        # (a changelog's latest entries) name what it is about.
+        text = (keyword_text(text) if hints.get("meta") else text)[:KEYWORD_CHARS]
     if not summary:
         summary = _fallback(name, label, text)
     category = hints.get("category") or ""
+    if document:
+        named = choose_keywords([k for k in structural_keywords(label, text, hints) if k],
+                                label, short_ok=True)
+        if len(named) >= 2:
+            return Description(summary, named)
     keywords = evidence_keywords(text, summary, label, category,
                                  hints.get("language_guess") or "English",
                                  names=_names(label, text, language)[:2], name=name)

@@ -88,11 +88,9 @@ def apply_evidence(data: dict, doc: Document, schema: AnalysisSchema,
     # model's own yes cites nothing it found, so it never raises the flag alone.
     # A file whose only findings are contacts in a public notice (a maintainer in a
     # copyright file) keeps them as evidence but is not flagged.
-    found = find_personal_data(doc.text, name=os.fsdecode(os.path.basename(doc.path)))
-    findings = [f.as_dict() for f in found]
-    hints[FINDINGS] = findings
+    findings = personal_findings(doc)
     if "contains_personal_data" in data:
-        data["contains_personal_data"] = personal(found)
+        data["contains_personal_data"] = personal(findings)
         decided["contains_personal_data"] = EVIDENCE
     name = os.fsdecode(os.path.basename(doc.path))
     evidence = None
@@ -124,15 +122,13 @@ def evidence_answer(doc: Document, schema: AnalysisSchema, why: str,
         return None
     hints = doc.hints
     described = describe(doc.path, doc.text, doc.kind, hints)
-    found = find_personal_data(doc.text, name=os.fsdecode(os.path.basename(doc.path)))
-    findings = [f.as_dict() for f in found]
-    hints[FINDINGS] = findings
+    findings = personal_findings(doc)
     data = {"summary": described.summary,
             "category": category_guess(doc.text, doc.kind, hints),
             "language": language_guess(doc.kind, hints),
             "format": hints.get("format") or "",
             "keywords": described.keywords,
-            "contains_personal_data": personal(found)}
+            "contains_personal_data": personal(findings)}
     refused = {"verdict": BAD_OUTPUT, "detail": why[:300]}
     quality: dict = {"gate": NOT_ASKED}
     for field in MODEL_FIELDS:
@@ -145,6 +141,17 @@ def evidence_answer(doc: Document, schema: AnalysisSchema, why: str,
         else:
             quality[field] = {"verdict": NOT_ASKED}
     return data, {field: EVIDENCE for field in data}, quality
+
+
+def personal_findings(doc: Document) -> list[dict]:
+    """Validated personal data in the text (contacts in a public notice marked as such),
+    then in a document's metadata (a photo's GPS position); kept in the hints for
+    ``personal_evidence``."""
+    found = find_personal_data(doc.text, name=os.fsdecode(os.path.basename(doc.path)))
+    findings = [f.as_dict() for f in found]
+    findings += list(doc.hints.get("meta_findings") or [])
+    doc.hints[FINDINGS] = findings
+    return findings
 
 
 def personal_evidence(doc: Document) -> list[dict] | None:

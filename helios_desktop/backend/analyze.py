@@ -73,6 +73,7 @@ def analyze_folder(folder, settings, options: AnalyzeOptions, *, events=None, on
     from ..engines.base import EngineError
     from ..engines.devices import ProviderError
     from ..engines.registry import choose_engine, engine_options
+    from ..extract.base import ExtractOptions
     from ..folders import FolderError, check_folder, database_path
     from ..store.ledger import Ledger, LedgerError
     from .messages import EngineSpec
@@ -127,7 +128,8 @@ def analyze_folder(folder, settings, options: AnalyzeOptions, *, events=None, on
                       max_file_size=settings.max_file_size, test_hooks=options.test_hooks,
                       engine=choice.engine, endpoints=choice.endpoints,
                       model_fields=choice.model_fields,
-                      engine_options=engine_options(settings))
+                      engine_options=engine_options(settings),
+                      extract=ExtractOptions.from_settings(settings.values))
     _log_choice(spec, settings, events, notify)
     return AnalyzeOutcome(db, summary=_run(settings, folder, ledger, db_lock, spec, options,
                                            events, on_progress, stop_on_stdin))

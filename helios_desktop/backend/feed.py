@@ -80,6 +80,7 @@ class BatchFeed:
         opened = self._open[batch_id]
         doc = opened.docs.pop(file_id)
         result.size, result.mtime_ns = doc.size, doc.mtime_ns
+        result.metadata = doc.meta or None
         opened.outcomes[file_id] = result
         self._close_if_whole(opened)
 

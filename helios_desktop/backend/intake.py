@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 
+from ..extract import READER_VERSION
 from ..records import ScanChunk
 from ..scan.scanner import AsyncFileScanner
 from ..store.ledger import DiskFull
@@ -19,10 +20,11 @@ class ScanIntake:
     async def _scan(self, run_id: int) -> int:
         s = self.settings
         # Files unchanged since the last completed run of this folder keep its results.
-        # Only a run with the same model and schema, unless the person chose otherwise.
+        # Only a run with the same model and schema, unless the person chose otherwise, and
+        # always one made by this reader: files it could not read before are read now.
         previous = None if self.fresh else self.ledger.last_completed_run(
             self.folder, before=run_id,
-            like=None if self.reuse_any_model else self.settings.values)
+            like=None if self.reuse_any_model else self.settings.values, reader=READER_VERSION)
         # Telling unchanged files from changed ones needs size and mtime at scan time;
         # a first scan of a folder does without (the reader's fstat fills them in).
         has_rows = previous is not None or self.ledger.has_files(run_id)

@@ -9,6 +9,7 @@ import os
 import time
 from dataclasses import dataclass, field
 
+from ..extract import READER_VERSION
 from ..engines.devices import GpuSampler
 from ..records import Status, display_path
 from ..store.ledger import DiskFull
@@ -68,7 +69,7 @@ class RunLife:
             log.info("resuming run %d (%d files were in flight)", run_id, back)
         else:
             run_id = ledger.start_run(self.folder, model_name, self.spec.provider,
-                                      dict(self.settings.values))
+                                      {**self.settings.values, "reader_version": READER_VERSION})
         self._run_id = run_id
         self.policy = DispatchPolicy(ledger, run_id,
                                      heartbeat_timeout=self.settings.worker_heartbeat_timeout,

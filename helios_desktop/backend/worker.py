@@ -17,7 +17,8 @@ import time
 import traceback
 from multiprocessing.connection import Connection
 
-from ..scan.reader import Skip, read_document
+from ..extract.read import read_file
+from ..scan.reader import Skip
 from ..engines.base import EngineUnavailable
 from ..engines.registry import build_engine
 from .feed import serve_stream
@@ -32,9 +33,10 @@ class WorkerCore:
     """Read files and analyze them: one outcome per item, whatever happens."""
 
     def __init__(self, engine, max_file_size: int, test_hooks: dict | None = None,
-                 root: bytes = b""):
+                 root: bytes = b"", extract=None):
         self.engine = engine
         self.max_file_size = max_file_size
+        self.extract = extract  # ExtractOptions (None: the defaults)
         self.hooks = test_hooks or {}
         self.root = root
 
@@ -45,7 +47,8 @@ class WorkerCore:
         docs, doc_ids = [], []
         for task in items:
             try:
-                doc = read_document(task, self.max_file_size)
+                # documents are extracted here, in the worker, under its bounds (extract/guard.py)
+                doc = read_file(task, self.max_file_size, self.extract)
             except Skip as skip:
                 outcomes[task.file_id] = AnalysisResult(task.path, Status.SKIPPED,
                                                         reason=skip.reason, message=skip.detail,
@@ -70,12 +73,14 @@ class WorkerCore:
             except EngineUnavailable as exc:  # hand back what finished; the rest stays leased
                 for i, result in exc.results.items():
                     result.size, result.mtime_ns = docs[i].size, docs[i].mtime_ns
+                    result.metadata = docs[i].meta or None
                     outcomes[doc_ids[i]] = result
                 exc.outcomes = [(task.file_id, outcomes[task.file_id]) for task in items
                                 if task.file_id in outcomes]
                 raise
             for file_id, doc, result in zip(doc_ids, docs, results):
                 result.size, result.mtime_ns = doc.size, doc.mtime_ns
+                result.metadata = doc.meta or None
                 outcomes[file_id] = result
         return [(task.file_id, outcomes[task.file_id]) for task in items]
 
@@ -179,7 +184,8 @@ def worker_main(worker_id: int, conn: Connection, spec: EngineSpec,
         why = str(exc) if spec.engine == "openai" else f"the model could not be loaded: {exc}"
         channel.send(WorkerFailed(worker_id, why, traceback.format_exc()))
         os._exit(2)
-    core = WorkerCore(engine, spec.max_file_size, spec.test_hooks, os.fsencode(spec.root))
+    core = WorkerCore(engine, spec.max_file_size, spec.test_hooks, os.fsencode(spec.root),
+                      spec.extract)
     ready = WorkerState(worker_id, pid, "ready", device=engine.provider,
                         batch_size=engine.batch_size, model=engine.model_name,
                         demonstration=bool(getattr(engine, "demonstration", False)))

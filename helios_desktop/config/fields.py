@@ -9,6 +9,7 @@ from typing import Any
 
 from ..records import MODEL_FIELDS
 from ..scan.globs import GlobError, check_pattern
+from ..scan.magic import FAMILIES
 
 PROVIDERS = ("auto", "cuda", "cpu")
 
@@ -74,6 +75,21 @@ def _opt_int(minimum: int, maximum: int):
         except ValueError as exc:
             raise ValueError(f"null (the model folder's value) or {exc}") from None
     return check
+
+
+def _families(value: Any) -> list[str]:
+    allowed = "a list of document families to leave unread, from " + ", ".join(FAMILIES) + \
+        " ([] reads them all)"
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = [v.strip() for v in value.split(",") if v.strip()]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError(allowed)
+    unknown = [v for v in value if v not in FAMILIES]
+    if unknown:
+        raise ValueError(f"{allowed}; {', '.join(map(repr, unknown))} is not one of them")
+    return [f for f in FAMILIES if f in value]
 
 
 def _bool(value: Any) -> bool:
@@ -189,6 +205,10 @@ FIELDS: dict[str, Any] = {
     "exclude": _globs,
     "max_file_size": _int(1),
     "follow_symlinks": _bool,
+    "formats_off": _families,
+    "ocr": _choice("off", "tesseract"),
+    "extract_timeout": _number(1, 3600),
+    "extract_memory_limit": _int(0),
     "database": _opt_path,
     "metrics_host": _host,
     "metrics_port": _int(0, 65535),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..config import endpoint_label
+from ..extract.base import ExtractOptions
 from .model_folder import ModelFolder
 
 
@@ -52,6 +53,7 @@ class EngineSpec:
     model_fields: frozenset[str] | None = None  # what the model may decide (None: every field)
     # og.Engine's dynamic batching settings set by the config (genai_config.json keys)
     engine_options: dict = field(default_factory=dict)
+    extract: ExtractOptions | None = None       # how documents are read (None: the defaults)
 
     @property
     def model_name(self) -> str:

@@ -26,7 +26,7 @@ async def _walk(folder: str, s, context: JobContext) -> dict:
                                max_file_size=s.max_file_size,
                                follow_symlinks=s.follow_symlinks, stat_files=True)
     context.on_cancel(scanner.cancel)
-    kinds = {"text": 0, "code": 0, "skip": 0}
+    kinds = {"document": 0, "text": 0, "code": 0, "image": 0, "archive": 0, "skip": 0}
     files = 0
     last = 0
     async for chunk in scanner.chunks():
@@ -45,13 +45,20 @@ async def _walk(folder: str, s, context: JobContext) -> dict:
 
 
 def describe(result: dict) -> str:
-    """'12,480 files, 3.1 GB: 71% text, 20% code, 9% skipped (binary or unreadable)'."""
+    """'1,500 files, 2.1 GB: 41% documents, 30% text, 18% code, 6% images, 5% to skip ...'.
+
+    Documents, images (and audio or video) and archives are counted apart from text and
+    code when there are any (``scan.reader.preview_kind``)."""
     files = result["files"]
     if files == 0:
         return "The folder holds no files to analyze."
     k = result["kinds"]
     skipped = k["skip"]
-    parts = [f"{round(100 * k['text'] / files)}% text", f"{round(100 * k['code'] / files)}% code"]
+    parts = []
+    for key, word in (("document", "documents"), ("text", "text"), ("code", "code"),
+                      ("image", "images and media"), ("archive", "archives")):
+        if k.get(key) or key in ("text", "code"):
+            parts.append(f"{round(100 * k.get(key, 0) / files)}% {word}")
     if skipped:
         parts.append(f"{round(100 * skipped / files)}% to skip (empty, binary, unreadable or "
                      "not a regular file)")

@@ -85,8 +85,12 @@ _NAMES = {
     ".zshrc": ("shell profile", "configuration", "Shell"),
     "profile": ("shell profile", "configuration", "Shell"),
     "bash.bashrc": ("shell profile", "configuration", "Shell"),
+    "changelog": ("changelog", "documentation", PLAIN),   # changelog.Debian(.gz), ChangeLog
+    "changes": ("changelog", "documentation", PLAIN),
+    "news": ("changelog", "documentation", PLAIN),
 }
 
+_DEBIAN_CHANGELOG = re.compile(r"[a-z0-9][a-z0-9.+-]+ \([^)\s]+\) [^;\n]+; urgency=")
 _SHEBANG = re.compile(r"^#!\s*\S*?(python|bash|sh|node|perl|ruby)")
 _SHEBANG_LANG = {"python": "Python", "bash": "Shell", "sh": "Shell", "node": "JavaScript",
                  "perl": "Perl", "ruby": "Ruby"}
@@ -142,6 +146,12 @@ class Kind:
         return {"category": self.category, "language": self.language,
                 "language_guess": self.language_guess, "personal_data": self.personal_data,
                 "format": self.format, "no_prose": self.no_prose}
+
+
+def known_extension(ext: str) -> str:
+    """The kind label a text extension stands for ('' when it names no kind here)."""
+    found = _EXT.get(ext.lower())
+    return found[0] if found else ""
 
 
 def natural_language(text: str) -> str:
@@ -203,6 +213,8 @@ def detect_kind(path: bytes, text: str) -> Kind:
         if shebang:
             lang = _SHEBANG_LANG[shebang.group(1)]
             found = (f"{lang} script", "source_code", lang)
+        elif _DEBIAN_CHANGELOG.match(text):
+            found = _NAMES["changelog"]
         elif log_line_count(text) >= 3:
             found = ("log file", "log", "log")
         elif text.lstrip().startswith(("{", "[")) and text.rstrip().endswith(("}", "]")):
@@ -210,6 +222,8 @@ def detect_kind(path: bytes, text: str) -> Kind:
         else:
             found = ("text document", "", PLAIN)
     label, category, fmt = found
+    if label == "changelog" and _DEBIAN_CHANGELOG.match(text):
+        fmt = "Debian changelog"  # dch's form, whatever the file is called
     if label == "SQL script" and text.upper().count("INSERT INTO") >= 3:
         label, category = "SQL dump", "data"
     guess = natural_language(text)
@@ -258,4 +272,3 @@ def format_by_name(name: str) -> str:
     if low in ("changelog.debian", "news.debian"):
         return "Debian changelog"
     return found[2] if found is not None else ""
-

@@ -14,9 +14,9 @@ from .rows import iter_rows
 from ..records import display_path
 
 COLUMNS = ["run_id", "path", "status", "reason", "message", "size", "summary", "category",
-           "language", "keywords", "contains_personal_data", "prompt_tokens",
+           "language", "format", "keywords", "contains_personal_data", "prompt_tokens",
            "generated_tokens", "inference_seconds", "decided_by", "personal_data_evidence",
-           "quality"]
+           "quality", "metadata"]
 FORMATS = ("csv", "jsonl")
 _DANGEROUS = ("=", "+", "-", "@", "\t", "\r", "\n")
 
@@ -30,7 +30,7 @@ def _record(row: dict) -> dict:
     path: bytes = row["path"]
     record = {name: row.get(name) for name in COLUMNS}
     record["path"] = display_path(path)
-    for name in ("keywords", "decided_by", "quality"):
+    for name in ("keywords", "decided_by", "quality", "metadata"):
         record[name] = json.loads(row[name]) if row.get(name) else None
     record["personal_data_evidence"] = json.loads(row["evidence"]) if row.get("evidence") else None
     if row.get("contains_personal_data") is not None:

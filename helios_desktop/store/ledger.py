@@ -61,11 +61,16 @@ class Ledger:
             "ORDER BY id DESC LIMIT 1", (folder,)).fetchone()
         return row[0] if row else None
 
-    def last_completed_run(self, folder: bytes, before: int, like: dict | None = None) -> int | None:
+    def last_completed_run(self, folder: bytes, before: int, like: dict | None = None,
+                           reader: int | None = None) -> int | None:
         """The latest completed run of ``folder`` before ``before``; with ``like`` (a run's
-        settings), only one made with the same model folder and schema."""
+        settings), only one made with the same model folder and schema; with ``reader``,
+        only one made by that document reader (``extract.READER_VERSION``)."""
         sql = "SELECT max(id) FROM runs WHERE folder = ? AND id < ? AND status = 'completed'"
         params: list = [folder, before]
+        if reader is not None:
+            sql += " AND json_extract(settings, '$.reader_version') IS ?"
+            params.append(reader)
         if like is not None:
             sql += (" AND json_extract(settings, '$.model_path') IS ?"
                     " AND json_extract(settings, '$.schema') IS ?")
@@ -136,10 +141,10 @@ class Ledger:
             self.conn.executemany(
                 """INSERT OR IGNORE INTO analysis_results (file_id, result, raw_output, summary,
                           category, language, keywords, contains_personal_data, decided_by,
-                          evidence, quality, format)
+                          evidence, quality, metadata, format)
                    SELECT f.id, a.result, a.raw_output, a.summary, a.category, a.language,
                           a.keywords, a.contains_personal_data, a.decided_by, a.evidence, a.quality,
-                          a.format
+                          a.metadata, a.format
                    FROM files f JOIN files p ON p.run_id = ? AND p.path = f.path
                    JOIN analysis_results a ON a.file_id = p.id
                    WHERE f.run_id = ? AND f.path = ? AND f.status = 'done'""", args)
@@ -233,7 +238,9 @@ class Ledger:
                     None if pd is None else int(bool(pd)),
                     json.dumps(r.decided_by) if r.decided_by else None,
                     json.dumps(r.evidence, ensure_ascii=False) if r.evidence else None,
-                    json.dumps(r.quality) if r.quality else None, _str(d.get("format"))))
+                    json.dumps(r.quality) if r.quality else None,
+                    json.dumps(r.metadata, ensure_ascii=False, default=str) if r.metadata else None,
+                    _str(d.get("format"))))
                 if folder is None:
                     folder = self._folder_of(file_id)
                 row = result_rows[-1]
@@ -249,7 +256,7 @@ class Ledger:
             self.conn.executemany(
                 "INSERT OR REPLACE INTO analysis_results (file_id, result, raw_output, summary, "
                 "category, language, keywords, contains_personal_data, decided_by, evidence, "
-                "quality, format) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", result_rows)
+                "quality, metadata, format) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", result_rows)
             self.conn.executemany("DELETE FROM analysis_results WHERE file_id=?", drop)
             self.conn.executemany("DELETE FROM results_fts WHERE rowid = ?", drop)
             self.conn.executemany(

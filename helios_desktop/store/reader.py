@@ -33,7 +33,7 @@ _TAIL_COLUMNS = [
     Column("tokens", "Tokens", "coalesce(f.prompt_tokens, 0) + coalesce(f.generated_tokens, 0)"),
     Column("seconds", "Seconds", "f.inference_seconds"), Column("reason", "Reason", "f.reason"),
 ]
-_FORMAT = Column("format", "Format", "a.format")  # schema 5 on
+_FORMAT = Column("format", "Format", "a.format")  # schema 6 on
 _BUILTIN_COLUMNS = [
     Column("category", "Category", "a.category"), Column("language", "Language", "a.language"),
     _FORMAT, Column("summary", "Summary", "a.summary"), Column("keywords", "Keywords", "a.keywords"),
@@ -58,7 +58,7 @@ class ResultQuery:
     status: str = ""
     category: str = ""
     language: str = ""          # the result's language, exactly
-    format: str = ""            # the result's format, exactly (schema 5 on)
+    format: str = ""            # the result's format, exactly (schema 6 on)
     extension: str = ""         # ".txt": paths that end with it (any case)
     quality: str = ""           # a key of QUALITY_FILTERS, "" for all
     order_by: str = ""          # a column name; "" is the order files were found in
@@ -183,9 +183,21 @@ class LedgerReader:
         return any(r[1] == "quality" for r in self._all("PRAGMA table_info(analysis_results)"))
 
     def _has_format(self) -> bool:
-        """Whether results have a format column (schema 5 on; a database the window only
+        """Whether results have a format column (schema 6 on; a database the window only
         reads may still be older)."""
         return any(r[1] == "format" for r in self._all("PRAGMA table_info(analysis_results)"))
+
+    def _has_metadata(self) -> bool:
+        return any(r[1] == "metadata" for r in self._all("PRAGMA table_info(analysis_results)"))
+
+    def metadata(self, file_id: int) -> dict | None:
+        """A document's metadata as its extractor read it (title, authors, created,
+        modified, pages/slides/sheets, producer, language, format, notes, and the family's
+        own: camera, gps, members, ...); None for a text file or a database before schema 5."""
+        if not self._has_metadata():
+            return None
+        rows = self._all("SELECT metadata FROM analysis_results WHERE file_id = ?", (file_id,))
+        return _loads(rows[0][0]) if rows else None
 
     def _where(self, query: ResultQuery) -> tuple[str, list]:
         run = query.run_id or self.latest_run()
@@ -241,8 +253,7 @@ class LedgerReader:
 
     def overview(self, run_id: int, folder: str | bytes | None = None, top: int = 10) -> dict:
         """A run at a glance: counts by status, category, natural language, format and kind
-        (extension),
-        the largest and the failed files, the files flagged for personal data with the
+        (extension), the largest and the failed files, the files flagged for personal data with the
         evidence that flagged them, and how many files hold public contacts only."""
         def grouped(sql: str) -> dict[str, int]:
             return {str(k): n for k, n in self._all(sql, (run_id,))}
@@ -257,10 +268,19 @@ class LedgerReader:
                                 f"GROUP BY a.category ORDER BY count(*) DESC LIMIT {top}"),
             "language": grouped(f"SELECT a.language, count(*) {join} AND a.language != '' "
                                 f"GROUP BY a.language ORDER BY count(*) DESC LIMIT {top}"),
-            "format": grouped(f"SELECT a.format, count(*) {join} AND a.format != '' "
-                              f"GROUP BY a.format ORDER BY count(*) DESC LIMIT {top}")
-            if self._has_format() else {},
         }
+        # One notion of format for every file (Python, INI, PDF, JPEG, ...): the column. A
+        # database the window only reads may predate it (schema 5): there the documents'
+        # metadata names theirs and text files count apart.
+        if self._has_format():
+            out["format"] = grouped(f"SELECT a.format, count(*) {join} AND a.format != '' "
+                                    f"GROUP BY a.format ORDER BY count(*) DESC LIMIT {top}")
+        elif self._has_metadata():
+            out["format"] = grouped(
+                f"SELECT coalesce(json_extract(a.metadata, '$.format'), 'text'), count(*) "
+                f"{join} AND a.file_id IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC LIMIT {top}")
+        else:
+            out["format"] = {}
         kinds: dict[str, int] = {}
         for (path,) in self._all("SELECT path FROM files WHERE run_id = ?", (run_id,)):
             ext = os.path.splitext(os.path.basename(bytes(path)))[1].lower()
@@ -281,9 +301,10 @@ class LedgerReader:
         out["personal"] = personal
         # Files whose findings are all contacts in public notices (maintainers in a
         # copyright file): counted, not listed, so the list above shows what needs review.
-        out["public_contacts"] = self._all(
+        counted = self._all(
             f"SELECT count(*) {join} AND a.contains_personal_data = 0 "
-            f"AND {self._evidence_expr()} IS NOT NULL", (run_id,))[0][0]
+            f"AND {self._evidence_expr()} IS NOT NULL", (run_id,))
+        out["public_contacts"] = counted[0][0] if counted else 0  # none while not created
         return out
 
     def page(self, query: ResultQuery, columns: list[Column], offset: int,
@@ -302,17 +323,18 @@ class LedgerReader:
             order = f"{expr} {direction}, f.id"
         select = ", ".join(c.expr for c in columns)
         quality = "a.quality" if self._has_quality() else "NULL"
-        rows = self._all(f"SELECT {select}, {_DETAIL}, {self._evidence_expr()}, {quality} "
+        metadata = "a.metadata" if self._has_metadata() else "NULL"
+        rows = self._all(f"SELECT {select}, {_DETAIL}, {self._evidence_expr()}, {quality}, {metadata} "
                          "FROM files f LEFT JOIN analysis_results a "
                          f"ON a.file_id = f.id {where} ORDER BY {order} LIMIT ? OFFSET ?",
                          [*params, limit, offset])
         names = [c.name for c in columns] + ["message", "result", "raw_output", "decided_by",
-                                             "file_id", "evidence", "quality"]
+                                             "file_id", "evidence", "quality", "metadata"]
         out = []
         for values in rows:
             row = dict(zip(names, values))
             row["path"] = bytes(row["path"])
-            for key in ("result", "decided_by", "evidence", "quality"):
+            for key in ("result", "decided_by", "evidence", "quality", "metadata"):
                 row[key] = _loads(row[key])
             out.append(row)
         return out

@@ -37,8 +37,10 @@ def make_tree(root: Path, text_files: int = 200) -> dict[bytes, str | None]:
     add(os.fsencode(deep.relative_to(root)) + b"/deep.md", None)
     (root / "empty.txt").write_bytes(b"")
     add(b"empty.txt", "empty")
-    (root / "binary.bin").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00" + bytes(range(256)) * 4)
-    add(b"binary.bin", "binary")
+    (root / "binary.bin").write_bytes(b"\x7fELF\x02\x01\x01\x00" + bytes(range(256)) * 4)
+    add(b"binary.bin", "binary")  # no format Helios reads
+    (root / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00" + bytes(range(256)) * 4)
+    add(b"broken.png", "corrupt")  # a PNG signature, then nothing Pillow can parse
     (root / "big.log").write_bytes(b"x" * 5000)
     add(b"big.log", "too_large")
     (root / "latin1.txt").write_bytes("caf\xe9 cr\xe8me br\xfbl\xe9e ".encode("latin-1") * 3

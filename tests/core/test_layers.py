@@ -11,7 +11,9 @@ PACKAGE = pathlib.Path(__file__).resolve().parents[2] / "helios_desktop"
 
 LAYERS = {
     0: {"records", "paths", "logs", "resources", "folders"},
-    1: {"scan", "analysis", "store", "config"},   # config checks globs with scan
+    1: {"scan", "store", "config"},   # config checks globs and format families with scan
+    1.5: {"extract"},                 # reading a document (scan finds it, analysis reads it)
+    1.7: {"analysis"},
     2: {"engines"},
     3: {"backend"},
     4: {"gui", "cli", "__main__"},

@@ -55,6 +55,9 @@ def test_chat_model_batches_never_fail_for_a_finished_row(smollm2, batch):
     engine.close()
 
 
+# The run is given 1200 s below; the suite's 600 s would end it first now that the
+# samples hold documents too (66 files, each document's prompt filling max_input_tokens).
+@pytest.mark.timeout(1300)
 def test_analyze_samples_with_smollm2_at_default_batch_size(smollm2, tmp_path):
     db = tmp_path / "h.db"
     result = helios("analyze", SAMPLES, "--db", db, "--model", smollm2[0], "--provider", "cpu",

@@ -162,10 +162,13 @@ def test_prescan_classifies_files_as_the_run_does(qtbot, window, tmp_path):
     (folder / "data.txt").write_bytes(b"header\x00\x01binary")    # the run skips it: binary
     (folder / "notes.txt").write_text("Minutes of the budget meeting.\n")
     (folder / "tool.py").write_text("import sys\nprint(sys.argv)\n")
+    (folder / "scan0042").write_bytes(b"%PDF-1.7\n%\xe2\xe3\n")  # a PDF without extension
     with qtbot.waitSignal(window.folder_ready, timeout=30_000) as ready:
         assert window.set_folder(str(folder))
-    assert ready.args[0]["kinds"] == {"text": 1, "code": 1, "skip": 2}
-    assert "50% to skip" in window.form.previewLabel.text()
+    assert ready.args[0]["kinds"] == {"document": 1, "text": 1, "code": 1, "image": 0,
+                                      "archive": 0, "skip": 2}
+    assert "40% to skip" in window.form.previewLabel.text()
+    assert "20% documents" in window.form.previewLabel.text()
 
 
 @pytest.mark.server

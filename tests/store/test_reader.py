@@ -82,6 +82,8 @@ def test_no_sql_outside_the_store():
     for path in PACKAGE.rglob("*.py"):
         if path.parent.name == "store":
             continue
+        if path.relative_to(PACKAGE).as_posix() == "extract/sqlite.py":
+            continue  # reads a person's SQLite files as documents (read-only), never the ledger
         text = path.read_text("utf-8")
         if re.search(r"^\s*import sqlite3|\.execute\(\s*f?[\"'](SELECT|INSERT|UPDATE|DELETE)", text,
                      re.M | re.I):
