@@ -165,7 +165,7 @@ def _open_fields(r: dict, want_cat: str, want_lang: str, open_cat: dict, open_la
         open_cat["n"] += 1
         open_cat["model"] += raw.get("category") == want_cat
         open_cat["evidence"] += category_guess(text, kind.label, hints) == want_cat
-    if not kind.language:
+    if not kind.language and not kind.no_prose:  # no prose: '' whatever the model says
         open_lang["n"] += 1
         open_lang["model"] += str(raw.get("language", "")).lower() == want_lang.lower()
         open_lang["evidence"] += language_guess(kind.label, hints).lower() == want_lang.lower()

@@ -169,6 +169,12 @@ def known_languages() -> set[str]:
     return set(_STOPWORDS)
 
 
+def known_formats() -> set[str]:
+    """Every format name the text kinds use (Python, INI, CSV, plain text, ...)."""
+    names = {fmt for _, _, fmt in _EXT.values()} | {fmt for _, _, fmt in _NAMES.values()}
+    return (names | set(_SHEBANG_LANG.values()) | set(SYSTEM_FORMATS.values())) - {""}
+
+
 def cue_counts(text: str) -> dict[str, int]:
     """How often each category's cue words occur in the file's opening (lowercased)."""
     low = text[:6000].lower()
