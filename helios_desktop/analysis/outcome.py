@@ -12,7 +12,7 @@ import json
 
 from ..records import AnalysisResult, Document, Reason, Status
 from .evidence import apply_evidence, evidence_answer, personal_evidence
-from .schema import AnalysisSchema
+from .schema import DEFAULT_SCHEMA, AnalysisSchema
 
 
 def finish(doc: Document, gen, seconds: float, schema: AnalysisSchema,
@@ -59,6 +59,11 @@ def _unusable(gen, schema: AnalysisSchema, max_output_tokens: int) -> dict | str
         data = json.loads(gen.text)
     except ValueError as exc:
         return f"not JSON: {exc}"
+    if isinstance(data, dict) and schema.builtin_fields is not None:
+        # A server that ignores the response format may answer a built-in field it was not
+        # asked (the language of a Python file, the format): not its to decide, so dropped.
+        data = {k: v for k, v in data.items()
+                if k in schema.fields or k not in DEFAULT_SCHEMA["properties"]}
     problem = schema.validate(data)
     if problem:
         return f"schema: {problem}"
