@@ -123,6 +123,7 @@ _STOPWORDS = {
 }
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.\w+")
+_ADDRESS = re.compile(r"[\w.+-]+@[\w.-]+|\b(?:https?|ftp)://\S+|\bwww\.\S+")
 _PHONE = re.compile(r"\+?\d[\d ()-]{8,}\d")
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){3,7}\b")
 
@@ -156,7 +157,9 @@ def known_extension(ext: str) -> str:
 
 def natural_language(text: str) -> str:
     """The most likely natural language by stop-word counts ('' when unclear)."""
-    words = Counter(_WORD.findall(text[:4000].lower()))
+    # addresses and links are not prose: ".es" and ".de" domains read as Spanish "es"
+    # and German "de" (a staff list of @riverside-coop.es addresses came out Spanish)
+    words = Counter(_WORD.findall(_ADDRESS.sub(" ", text[:4000]).lower()))
     if sum(words.values()) < 5:
         return ""
     scores = {lang: sum(words[w] for w in stop) for lang, stop in _STOPWORDS.items()}

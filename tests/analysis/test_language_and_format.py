@@ -48,10 +48,11 @@ def test_the_labeled_set_formats_and_languages(labeled_rows):
     wrong_format = [(f, r["format"], labels[f]["format"]) for f, r in rows.items()
                     if r["format"] != labels[f]["format"]]
     assert wrong_format == []
-    # no prose, no language: every file labeled '' gets '' (a comment's English does not count)
-    spoken = [(f, r["language"]) for f, r in rows.items()
-              if labels[f]["language"] == "" and r["language"]]
-    assert spoken == []
+    # no prose, no language: every file labeled '' gets '' (a comment's English does not
+    # count), and prose its language (a staff list's .es addresses do not make it Spanish)
+    wrong_language = [(f, r["language"], labels[f]["language"]) for f, r in rows.items()
+                      if r["language"] != labels[f]["language"]]
+    assert wrong_language == []
 
 
 def test_document_formats_read_as_people_name_them():
