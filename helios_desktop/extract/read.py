@@ -12,7 +12,7 @@ from ..scan.kinds import detect_kind
 from ..scan.magic import Format, sniff
 from ..scan.reader import SNIFF, Skip, open_file, read_bytes, text_document
 from .base import ExtractError, Extracted, ExtractOptions, NotReadable, meta_header
-from .formats import document_format
+from ..scan.formats import document_format
 from .registry import run
 
 _REASONS = {"encrypted": Reason.ENCRYPTED, "corrupt": Reason.CORRUPT, "limit": Reason.LIMIT,

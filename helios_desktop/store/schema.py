@@ -129,19 +129,18 @@ def relative_path(path: bytes, folder: bytes) -> str:
 def old_language(language: str | None) -> str | None:
     """A language stored before schema 6 as the new column holds it: a natural language
     stays, a programming or data language ("Python", "INI") or "unknown" becomes ''."""
-    from ..analysis.category import check_language
+    from ..scan.languages import natural_name
 
     if language is None:
         return None
-    verdict, name = check_language(language)
-    return name if verdict.ok else ""
+    return natural_name(language) or ""
 
 
 def old_format(path: bytes, language: str | None, document: str | None = None) -> str:
     """The format of a result stored before schema 6: the document's (its metadata's
     ``format``), else what its file's name decides, else the programming or data
     language the old language column held, else ''."""
-    from ..extract.formats import stored_format
+    from ..scan.formats import stored_format
     from ..scan.kinds import format_by_name
 
     if document:

@@ -9,7 +9,7 @@ import pytest
 from bench.quality import LABELED, evidence_rows
 from conftest import SAMPLES
 from helios_desktop.analysis.category import check_language
-from helios_desktop.extract.formats import document_format
+from helios_desktop.scan.formats import document_format
 from helios_desktop.scan.kinds import known_formats
 
 # Every programming, data or markup language the kinds know as a format.
