@@ -63,17 +63,18 @@ def _rows_from_db(db: Path, folder: Path) -> list[dict]:
     conn = sqlite3.connect(db)
     cols = [r[1] for r in conn.execute("PRAGMA table_info(analysis_results)")]
     quality = "a.quality" if "quality" in cols else "NULL"
+    fmt = "a.format" if "format" in cols else "NULL"  # schema 6 on
     rows = conn.execute(
         f"SELECT f.path, f.status, a.summary, a.keywords, a.category, a.language, a.decided_by, "
-        f"a.raw_output, {quality}, a.contains_personal_data, a.evidence "
+        f"a.raw_output, {quality}, a.contains_personal_data, a.evidence, {fmt} "
         "FROM files f LEFT JOIN analysis_results a ON a.file_id = f.id "
         "WHERE f.run_id = (SELECT max(id) FROM runs)")
     out = []
-    for path, status, summary, keywords, category, language, decided, raw, qual, pd, ev in rows:
+    for path, status, summary, keywords, category, language, decided, raw, qual, pd, ev, form in rows:
         full = os.fsdecode(bytes(path))
         out.append({"file": os.path.relpath(full, folder), "path": full, "status": status,
                     "summary": summary, "keywords": json.loads(keywords) if keywords else [],
-                    "category": category, "language": language,
+                    "category": category, "language": language, "format": form,
                     "decided_by": json.loads(decided) if decided else {},
                     "raw": _parse(raw), "quality": json.loads(qual) if qual else {},
                     "personal": pd, "findings": json.loads(ev) if ev else []})
@@ -164,7 +165,7 @@ def _open_fields(r: dict, want_cat: str, want_lang: str, open_cat: dict, open_la
         open_cat["n"] += 1
         open_cat["model"] += raw.get("category") == want_cat
         open_cat["evidence"] += category_guess(text, kind.label, hints) == want_cat
-    if not kind.language:
+    if not kind.language and not kind.no_prose:  # no prose: '' whatever the model says
         open_lang["n"] += 1
         open_lang["model"] += str(raw.get("language", "")).lower() == want_lang.lower()
         open_lang["evidence"] += language_guess(kind.label, hints).lower() == want_lang.lower()

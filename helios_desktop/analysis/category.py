@@ -12,10 +12,10 @@ for ``source_code``, timestamped lines for ``log``, greeting or closing words fo
 
 from __future__ import annotations
 
-import functools
 import re
 
-from ..scan.kinds import cue_counts, known_languages, log_line_count, natural_language
+from ..scan.kinds import cue_counts, log_line_count, natural_language
+from ..scan.languages import natural_name
 from .documents import DOCUMENT_LABELS, body, document_category
 from .quality import PASS, Verdict
 
@@ -125,42 +125,23 @@ def category_guess(text: str, label: str, hints: dict) -> str:
 
 
 def language_guess(label: str, hints: dict) -> str:
-    """The evidence's best language: the decided one, else the natural language guessed
-    from stop words, else ``unknown`` (too little text to tell)."""
-    return hints.get("language") or hints.get("language_guess") or "unknown"
-
-
-# Natural languages a model may name beyond the ones the stop words tell apart, and the
-# ISO 639-1 codes small models answer with ("en"); stored under their names.
-_MORE_NATURAL = ("Portuguese", "Polish", "Czech", "Swedish", "Danish", "Norwegian",
-                 "Finnish", "Russian", "Ukrainian", "Greek", "Turkish", "Arabic", "Hebrew",
-                 "Chinese", "Japanese", "Korean", "Hindi", "Latin")
-_CODES = {"en": "English", "de": "German", "fr": "French", "es": "Spanish", "it": "Italian",
-          "nl": "Dutch", "pt": "Portuguese", "pl": "Polish", "cs": "Czech", "sv": "Swedish",
-          "da": "Danish", "no": "Norwegian", "fi": "Finnish", "ru": "Russian",
-          "uk": "Ukrainian", "el": "Greek", "tr": "Turkish", "ar": "Arabic", "he": "Hebrew",
-          "zh": "Chinese", "ja": "Japanese", "ko": "Korean", "hi": "Hindi"}
-_MORE_CODE = ("Markdown", "Text", "Assembly", "Fortran", "Haskell", "Elixir", "Erlang",
-              "Clojure", "Dart", "Julia", "MATLAB", "Objective-C", "Zig", "Nim", "OCaml",
-              "Batch", "Groovy", "Terraform", "GraphQL", "Protobuf", "reStructuredText")
-
-
-@functools.cache
-def _vocabulary() -> dict[str, str]:
-    names = known_languages() | set(_MORE_NATURAL) | set(_MORE_CODE)
-    table = {name.lower(): name for name in names}
-    table.update(_CODES)
-    return table
+    """The evidence's best natural language: the decided one, else the one guessed from
+    stop words, else '' (no prose, or too little text to tell)."""
+    if hints.get("no_prose"):
+        return ""
+    return hints.get("language") or hints.get("language_guess") or ""
 
 
 def check_language(language) -> tuple[Verdict, str]:
     """(verdict, the name to store). The kind and the file's stop words decide the
     language wherever they can, so the model answers only for files that give little to
-    go on (``/etc/fstab``, a log); there its answer must at least be a language Helios
-    knows (an ISO 639-1 code is stored as the language's name)."""
+    go on (a short note, a file without extension); there its answer must be a natural
+    language Helios knows (an ISO 639-1 code is stored as the language's name). A
+    programming or data language ("Python", "INI") is a format, not a language: the
+    format has a field of its own, decided by the kind."""
     raw = language.strip() if isinstance(language, str) else ""
-    name = _vocabulary().get(raw.lower())
+    name = natural_name(raw)
     if name is None:
-        return Verdict("implausible", f"{language!r} is not a language Helios knows"), raw
+        return Verdict("implausible", f"{language!r} is not a natural language Helios knows"), raw
     detail = "a known language" + (f" (the model wrote {raw!r})" if raw != name else "")
     return Verdict(PASS, detail), name

@@ -121,7 +121,8 @@ def describe(path: bytes, text: str, label: str, hints: dict) -> Description:
     """The evidence summary and keywords for one file."""
     name = os.fsdecode(os.path.basename(path))
     ext = os.path.splitext(name)[1].lower()
-    language = hints.get("language") or hints.get("language_guess") or ""
+    # code's summary and names go by its programming language: the format
+    language = hints.get("format") or hints.get("language") or ""
     document = label in DOCUMENT_LABELS or label == "changelog"
     try:
         summary = document_summary(label, text, hints) if document else ""

@@ -62,9 +62,12 @@ def apply_evidence(data: dict, doc: Document, schema: AnalysisSchema,
                 failed = True
                 data["category"] = category_guess(doc.text, doc.kind, hints)
                 decided["category"] = EVIDENCE
+    if "format" in data:  # the kind's, never the model's (it is not asked)
+        data["format"] = hints.get("format") or ""
+        decided["format"] = EVIDENCE
     if "language" in data:
-        if hints.get("language"):
-            data["language"] = hints["language"]
+        if hints.get("language") or hints.get("no_prose"):
+            data["language"] = hints.get("language") or ""  # '' where there is no prose
             decided["language"] = EVIDENCE
         elif not allowed("language"):
             data["language"] = language_guess(doc.kind, hints)
@@ -123,12 +126,14 @@ def evidence_answer(doc: Document, schema: AnalysisSchema, why: str,
     data = {"summary": described.summary,
             "category": category_guess(doc.text, doc.kind, hints),
             "language": language_guess(doc.kind, hints),
+            "format": hints.get("format") or "",
             "keywords": described.keywords,
             "contains_personal_data": personal(findings)}
     refused = {"verdict": BAD_OUTPUT, "detail": why[:300]}
     quality: dict = {"gate": NOT_ASKED}
     for field in MODEL_FIELDS:
-        if field in ("category", "language") and hints.get(field):
+        if field in ("category", "language") and (
+                hints.get(field) or (field == "language" and hints.get("no_prose"))):
             continue  # the kind decides it whatever the model says: no verdict, as usual
         if model_fields is None or field in model_fields:
             quality[field] = dict(refused)

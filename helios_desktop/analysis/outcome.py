@@ -12,7 +12,7 @@ import json
 
 from ..records import AnalysisResult, Document, Reason, Status
 from .evidence import apply_evidence, evidence_answer, personal_evidence
-from .schema import AnalysisSchema
+from .schema import DEFAULT_SCHEMA, EVIDENCE_FIELDS, AnalysisSchema
 
 
 def finish(doc: Document, gen, seconds: float, schema: AnalysisSchema,
@@ -59,6 +59,16 @@ def _unusable(gen, schema: AnalysisSchema, max_output_tokens: int) -> dict | str
         data = json.loads(gen.text)
     except ValueError as exc:
         return f"not JSON: {exc}"
+    if isinstance(data, dict) and schema.builtin_fields is not None:
+        # A server that ignores the response format may answer a built-in field it was not
+        # asked (the language of a Python file, the format): not its to decide, so dropped.
+        # The format is never the model's: an answer without it is complete (the evidence
+        # fills it in ``apply_evidence``).
+        data = {k: v for k, v in data.items()
+                if k in schema.fields or k not in DEFAULT_SCHEMA["properties"]}
+        for name in EVIDENCE_FIELDS:
+            if name in schema.fields:
+                data.setdefault(name, "")
     problem = schema.validate(data)
     if problem:
         return f"schema: {problem}"

@@ -26,7 +26,10 @@ def evidence_lines(doc: Document, schema: AnalysisSchema) -> list[str]:
     asked = schema.builtin_fields or ()
     if "category" in asked and doc.hints.get("category"):
         facts.append(f"category {doc.hints['category']}")
-    lang = doc.hints.get("language") or doc.hints.get("language_guess")
+    # No language hint for a file without prose (code, data, a log): the evidence stores
+    # '' there whatever the model says, and a docstring's English would only mislead it.
+    lang = "" if doc.hints.get("no_prose") else \
+        doc.hints.get("language") or doc.hints.get("language_guess")
     if "language" in asked and lang:
         facts.append(f"language {lang}")
     lines = [f"File: {doc.relative_path()} ({', '.join(facts)})"]

@@ -20,8 +20,10 @@ DEFAULT_SCHEMA: dict[str, Any] = {
         "category": {"type": "string", "enum": list(CATEGORIES),
                      "description": "The kind of file."},
         "language": {"type": "string", "maxLength": 40,
-                     "description": "The natural language of the text, or the programming or "
-                                    "data language of code and structured files."},
+                     "description": "The natural language of the file's prose; empty where "
+                                    "there is none (code, data, settings)."},
+        "format": {"type": "string", "maxLength": 40,
+                   "description": "The file's format (Python, INI, CSV, PDF, plain text, ...)."},
         "keywords": {"type": "array", "maxItems": 5,
                      "items": {"type": "string", "maxLength": 40},
                      "description": "Up to five short keywords about the content."},
@@ -29,9 +31,15 @@ DEFAULT_SCHEMA: dict[str, Any] = {
                                    "description": "True if the file holds names with contact "
                                                   "details, addresses, ID or account numbers."},
     },
-    "required": ["summary", "category", "language", "keywords", "contains_personal_data"],
+    "required": ["summary", "category", "language", "format", "keywords",
+                 "contains_personal_data"],
     "additionalProperties": False,
 }
+
+
+# Built-in fields the evidence alone decides: a model is never asked them (the format is
+# the file's kind, records.MODEL_FIELDS names the ones a model may be asked).
+EVIDENCE_FIELDS = ("format",)
 
 
 class SchemaError(ValueError):
@@ -74,12 +82,13 @@ class AnalysisSchema:
 
     def asked(self, model_fields: frozenset[str] | None) -> "AnalysisSchema":
         """The schema a model is asked to answer: with the built-in schema, only the
-        fields it may decide (``model_fields``), so the answer, the grammar and the
-        instructions shrink and the evidence fills the rest. A user's schema, every
-        field (None) or no field (nothing to shrink to) give the schema itself."""
-        if not self.is_default or not model_fields or set(self.fields) <= model_fields:
+        fields it may decide (``model_fields``; None: all but ``EVIDENCE_FIELDS``), so the
+        answer, the grammar and the instructions shrink and the evidence fills the rest.
+        A user's schema, or no field (nothing to shrink to), give the schema itself."""
+        if not self.is_default or model_fields == frozenset():
             return self
-        keep = [name for name in self.fields if name in model_fields]
+        keep = [name for name in self.fields if name not in EVIDENCE_FIELDS
+                and (model_fields is None or name in model_fields)]
         sub = copy.deepcopy(self.schema)
         sub["properties"] = {name: sub["properties"][name] for name in keep}
         sub["required"] = [name for name in sub["required"] if name in keep]

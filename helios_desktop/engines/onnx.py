@@ -132,8 +132,9 @@ class ONNXInferenceEngine:
         # the file's kind ("This Python source ..."); others get the schema as is.
         self.kind_grammar = not self.chat and schema.is_default
         # A chat model is asked only the fields it may decide (a shorter prompt, grammar
-        # and answer); a base model's grammar spells out every built-in field.
-        self.asked = schema.asked(model_fields) if self.chat else schema
+        # and answer); a base model's grammar spells out every built-in field a model is
+        # ever asked (not the format: the evidence's alone).
+        self.asked = schema.asked(model_fields if self.chat else None)
         self._json_grammar = prompts.json_grammar(self.asked)
         self._tail_tokens: dict[int, bool] = {}
         self.demonstration = self.folder.demonstration

@@ -13,6 +13,7 @@ from ..scan.kinds import detect_kind
 from ..scan.magic import Format, sniff
 from ..scan.reader import SNIFF, Skip, decode_text, open_file, read_bytes, text_document
 from .base import ExtractError, Extracted, ExtractOptions, NotReadable, meta_header
+from ..scan.formats import document_format
 from .registry import run
 
 _REASONS = {"encrypted": Reason.ENCRYPTED, "corrupt": Reason.CORRUPT, "limit": Reason.LIMIT,
@@ -104,6 +105,8 @@ def _inner(outer: Extracted, path: bytes, st: os.stat_result, options: ExtractOp
         doc.meta = {}
     doc.meta = {**doc.meta, **outer.meta, "notes": outer.notes + doc.meta.get("notes", [])}
     doc.hints["meta"] = doc.meta
+    # the file's format is its container's (gzip); what is inside is read as what it is
+    doc.hints["format"] = document_format(outer.meta.get("compression", ""), outer.meta, path)
     return doc
 
 
@@ -116,8 +119,13 @@ def _as_document(fmt: Format, ex: Extracted, path: bytes, st: os.stat_result) ->
         hints["category"] = ex.category
     elif kind.category in ("source_code", "configuration", "data", "log"):
         hints["category"] = ""  # the extension's guess (.xml, .log) says nothing of a document
-    hints["language"] = "" if kind.language in ("", "XML", "JSON", "HTML") else kind.language
+    # the natural language of the document's words ('' for an archive's listing, a
+    # database's tables, an image's or a song's tags: no prose)
+    no_prose = fmt.family in ("image", "audio", "archive", "sqlite") or ex.label == "tar archive"
+    hints["language"] = "" if no_prose else kind.language
+    hints["no_prose"] = no_prose
     meta = {"format": fmt.kind, **ex.meta}
+    hints["format"] = document_format("tar" if ex.label == "tar archive" else fmt.kind, meta, path)
     if ex.notes:
         meta["notes"] = list(ex.notes)
     hints["meta"] = meta

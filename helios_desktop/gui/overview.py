@@ -1,6 +1,6 @@
 """The Overview tab: a run at a glance (bar charts and the files worth a look).
 
-Counts by status, category, language and kind are horizontal bar charts; a click on a
+Counts by status, category, natural language, format and kind are horizontal bar charts; a click on a
 bar asks the window to filter the Results tab on it. Below, the largest files, the
 failed ones with their reason, and those flagged for personal data with the evidence.
 """
@@ -16,16 +16,16 @@ from .session import Session
 from .small_screens import scrolled
 
 CHARTS = (("status", "Status"), ("category", "Category"), ("language", "Language"),
-          ("kind", "Kind (extension)"))
+          ("format", "Format"), ("kind", "Kind (extension)"))
 # Which Results filter a bar of each chart sets.
 FILTER_FIELD = {"status": "status", "category": "category", "language": "language",
-                "kind": "extension"}
+                "format": "format", "kind": "extension"}
 COLOURS = {"done": "#3a9a5b", "failed": "#d0453b", "skipped": "#a0a7b0", "pending": "#e0a030",
            "leased": "#e0a030"}
 
 
 class OverviewPanel(QWidget):
-    filter_requested = pyqtSignal(str, str)   # field (status, category, language, extension)
+    filter_requested = pyqtSignal(str, str)   # field (status, category, language, format, extension)
 
     def __init__(self, parent=None):
         super().__init__(parent)

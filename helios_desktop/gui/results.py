@@ -73,7 +73,8 @@ class ResultsModel(QAbstractTableModel):
     @property
     def filtered(self) -> bool:
         q = self.query
-        return bool(q.text or q.status or q.category or q.language or q.extension or q.quality)
+        return bool(q.text or q.status or q.category or q.language or q.format or q.extension
+                    or q.quality)
 
     def relative(self, path: bytes) -> str:
         return relative_path(self.root, path)
@@ -91,9 +92,11 @@ class ResultsModel(QAbstractTableModel):
         self.endResetModel()
 
     def set_filters(self, text: str = "", status: str = "", category: str = "",
-                    language: str = "", extension: str = "", quality: str = "") -> None:
+                    language: str = "", extension: str = "", quality: str = "",
+                    format: str = "") -> None:
         self.query = self.query.with_(text=text.strip(), status=status, category=category,
-                                      language=language, extension=extension, quality=quality)
+                                      language=language, extension=extension, quality=quality,
+                                      format=format)
         self.refresh()
 
     def _page(self, number: int) -> list[dict]:

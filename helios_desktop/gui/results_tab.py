@@ -59,7 +59,7 @@ class ResultsTab(QObject):
         f.statusCombo.currentIndexChanged.connect(self._apply_filters)
         f.categoryCombo.currentIndexChanged.connect(self._apply_filters)
         f.qualityCombo.currentIndexChanged.connect(self._apply_filters)
-        self._extra_filter = ("", "")  # (language or extension, value) from the Overview
+        self._extra_filter = ("", "")  # (language, format or extension, value) from the Overview
         f.extraFilterButton.clicked.connect(self._clear_extra_filter)
         f.actionFind.triggered.connect(self.find)
         # A line edit claims some Ctrl keys for itself (Ctrl+E: end of line on X11), which
@@ -93,7 +93,7 @@ class ResultsTab(QObject):
 
     def _folder_changed(self, _folder: str) -> None:
         self._extra_filter = ("", "")  # an Overview click on another folder's bar
-        self.model.query = self.model.query.with_(language="", extension="")
+        self.model.query = self.model.query.with_(language="", extension="", format="")
         self.form.extraFilterButton.setVisible(False)
 
     def _show_run(self) -> None:
@@ -115,7 +115,8 @@ class ResultsTab(QObject):
         self.model.set_filters(f.filterEdit.text(), status, category,
                                language=extra[1] if extra[0] == "language" else "",
                                extension=extra[1] if extra[0] == "extension" else "",
-                               quality=f.qualityCombo.currentData() or "")
+                               quality=f.qualityCombo.currentData() or "",
+                               format=extra[1] if extra[0] == "format" else "")
         f.extraFilterButton.setVisible(bool(extra[0]))
         f.extraFilterButton.setText(f"{extra[0]}: {extra[1]}  ✕" if extra[0] else "")
 
@@ -124,7 +125,7 @@ class ResultsTab(QObject):
         self._apply_filters()
 
     def filter_on(self, field: str, value: str) -> None:
-        """Show this tab filtered on one status, category, language or extension (a click
+        """Show this tab filtered on one status, category, language, format or extension (a click
         on an Overview bar)."""
         f = self.form
         if field == "status":

@@ -1,9 +1,10 @@
-"""Deterministic evidence about a file: its kind, programming or natural language,
+"""Deterministic evidence about a file: its kind, its format, its natural language,
 and a category where the evidence decides it.
 
 The evidence goes into the prompt, and where it is decisive (a ``.py`` file is
-source code in Python) it fixes the field; the result records which fields were
-decided this way and which the model chose.
+source code, format Python, with no prose to have a language) it fixes the field; the
+result records which fields were decided this way and which the model chose. The
+format (Python, INI, CSV, plain text, ...) is always the kind's: a model is never asked.
 """
 
 from __future__ import annotations
@@ -13,15 +14,16 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from .wellknown import settings_category, wellknown_kind
+from .wellknown import (PLAIN, SYSTEM_FORMATS, data_lines, settings_category, settings_format,
+                        wellknown_kind)
 
-# extension -> (kind label, category, language)
+# extension -> (kind label, category, format)
 _EXT: dict[str, tuple[str, str, str]] = {}
 
 
-def _add(exts: str, label: str, category: str, language: str) -> None:
+def _add(exts: str, label: str, category: str, fmt: str) -> None:
     for ext in exts.split():
-        _EXT[ext] = (label, category, language)
+        _EXT[ext] = (label, category, fmt)
 
 
 _add(".py .pyw .pyi", "Python source", "source_code", "Python")
@@ -54,25 +56,28 @@ _add(".ini .cfg .conf .properties .env", "settings file", "configuration", "INI"
 _add(".xml", "XML file", "data", "XML")
 _add(".json", "JSON file", "data", "JSON")
 _add(".csv .tsv", "CSV table", "data", "CSV")
-_add(".log", "log file", "log", "")
-_add(".md .markdown .rst .adoc", "Markdown document", "documentation", "")
-_add(".txt .text", "text document", "", "")
-_add(".eml", "email message", "correspondence", "")
+_add(".log", "log file", "log", "log")
+_add(".md .markdown", "Markdown document", "documentation", "Markdown")
+_add(".rst", "Markdown document", "documentation", "reStructuredText")
+_add(".adoc", "Markdown document", "documentation", "AsciiDoc")
+_add(".txt .text", "text document", "", PLAIN)
+_add(".eml", "email message", "correspondence", "e-mail")
 _add(".tex", "LaTeX document", "documentation", "LaTeX")
-_add(".ipynb", "Jupyter notebook", "source_code", "Python")
+_add(".ipynb", "Jupyter notebook", "source_code", "Jupyter notebook")
 _add(".ics .ifb", "calendar", "data", "iCalendar")
 _add(".vcf .vcard", "contact card", "data", "vCard")
-_add(".srt .vtt", "subtitles", "other", "")
+_add(".srt", "subtitles", "other", "SubRip")
+_add(".vtt", "subtitles", "other", "WebVTT")
 _add(".patch .diff", "patch", "source_code", "diff")
 _add(".service .socket .timer .mount .target .path", "systemd unit", "configuration", "INI")
 
 _NAMES = {
     "dockerfile": ("Dockerfile", "configuration", "Dockerfile"),
     "makefile": ("Makefile", "source_code", "Makefile"),
-    "readme": ("README", "documentation", ""),
-    "license": ("licence text", "legal", ""),
-    "copying": ("licence text", "legal", ""),
-    "licence": ("licence text", "legal", ""),
+    "readme": ("README", "documentation", PLAIN),
+    "license": ("licence text", "legal", PLAIN),
+    "copying": ("licence text", "legal", PLAIN),
+    "licence": ("licence text", "legal", PLAIN),
     "gnumakefile": ("Makefile", "source_code", "Makefile"),
     ".profile": ("shell profile", "configuration", "Shell"),
     ".bashrc": ("shell profile", "configuration", "Shell"),
@@ -80,9 +85,9 @@ _NAMES = {
     ".zshrc": ("shell profile", "configuration", "Shell"),
     "profile": ("shell profile", "configuration", "Shell"),
     "bash.bashrc": ("shell profile", "configuration", "Shell"),
-    "changelog": ("changelog", "documentation", ""),   # changelog.Debian(.gz), ChangeLog
-    "changes": ("changelog", "documentation", ""),
-    "news": ("changelog", "documentation", ""),
+    "changelog": ("changelog", "documentation", PLAIN),   # changelog.Debian(.gz), ChangeLog
+    "changes": ("changelog", "documentation", PLAIN),
+    "news": ("changelog", "documentation", PLAIN),
 }
 
 _DEBIAN_CHANGELOG = re.compile(r"[a-z0-9][a-z0-9.+-]+ \([^)\s]+\) [^;\n]+; urgency=")
@@ -118,21 +123,30 @@ _STOPWORDS = {
 }
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.\w+")
+_ADDRESS = re.compile(r"[\w.+-]+@[\w.-]+|\b(?:https?|ftp)://\S+|\bwww\.\S+")
 _PHONE = re.compile(r"\+?\d[\d ()-]{8,}\d")
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){3,7}\b")
+
+
+# Categories whose files hold no prose: their natural language is '' whatever words
+# their comments or strings use (a docstring does not make Python English).
+NO_PROSE = ("source_code", "data", "log")
 
 
 @dataclass
 class Kind:
     label: str
     category: str = ""        # decided category, "" when the model should choose
-    language: str = ""        # decided language, "" when the model should choose
+    language: str = ""        # decided natural language, "" when undecided or no prose
     language_guess: str = ""  # a hint for the prompt when not decided
     personal_data: bool = False
+    format: str = ""          # the file's format (Python, INI, CSV, plain text, ...)
+    no_prose: bool = False    # the kind decides that there is no prose: language ''
 
     def hints(self) -> dict:
         return {"category": self.category, "language": self.language,
-                "language_guess": self.language_guess, "personal_data": self.personal_data}
+                "language_guess": self.language_guess, "personal_data": self.personal_data,
+                "format": self.format, "no_prose": self.no_prose}
 
 
 def known_extension(ext: str) -> str:
@@ -143,7 +157,9 @@ def known_extension(ext: str) -> str:
 
 def natural_language(text: str) -> str:
     """The most likely natural language by stop-word counts ('' when unclear)."""
-    words = Counter(_WORD.findall(text[:4000].lower()))
+    # addresses and links are not prose: ".es" and ".de" domains read as Spanish "es"
+    # and German "de" (a staff list of @riverside-coop.es addresses came out Spanish)
+    words = Counter(_WORD.findall(_ADDRESS.sub(" ", text[:4000]).lower()))
     if sum(words.values()) < 5:
         return ""
     scores = {lang: sum(words[w] for w in stop) for lang, stop in _STOPWORDS.items()}
@@ -152,9 +168,14 @@ def natural_language(text: str) -> str:
 
 
 def known_languages() -> set[str]:
-    """Every programming, data and natural language name the kinds use."""
-    names = {lang for _, _, lang in _EXT.values()} | {lang for _, _, lang in _NAMES.values()}
-    return (names | set(_SHEBANG_LANG.values()) | set(_STOPWORDS)) - {""}
+    """The natural languages the stop words tell apart."""
+    return set(_STOPWORDS)
+
+
+def known_formats() -> set[str]:
+    """Every format name the text kinds use (Python, INI, CSV, plain text, ...)."""
+    names = {fmt for _, _, fmt in _EXT.values()} | {fmt for _, _, fmt in _NAMES.values()}
+    return (names | set(_SHEBANG_LANG.values()) | set(SYSTEM_FORMATS.values())) - {""}
 
 
 def cue_counts(text: str) -> dict[str, int]:
@@ -204,12 +225,14 @@ def detect_kind(path: bytes, text: str) -> Kind:
         elif _DEBIAN_CHANGELOG.match(text):
             found = _NAMES["changelog"]
         elif log_line_count(text) >= 3:
-            found = ("log file", "log", "")
+            found = ("log file", "log", "log")
         elif text.lstrip().startswith(("{", "[")) and text.rstrip().endswith(("}", "]")):
             found = ("JSON file", "data", "JSON")
         else:
-            found = ("text document", "", "")
-    label, category, language = found
+            found = ("text document", "", PLAIN)
+    label, category, fmt = found
+    if label == "changelog" and _DEBIAN_CHANGELOG.match(text):
+        fmt = "Debian changelog"  # dch's form, whatever the file is called
     if label == "SQL script" and text.upper().count("INSERT INTO") >= 3:
         label, category = "SQL dump", "data"
     guess = natural_language(text)
@@ -217,6 +240,8 @@ def detect_kind(path: bytes, text: str) -> Kind:
     # comments use (/etc/protocols once came out "financial" for "tax" in a comment).
     if not category and log_line_count(text) < 3:  # timestamped lines are a log's
         category = settings_category(label, text)
+        if category:
+            fmt = settings_format(text)
     if label == "HTML page":
         # A page is read, not run: a manual or an article is documentation unless its
         # visible words say otherwise (cue words counted without the markup).
@@ -226,8 +251,33 @@ def detect_kind(path: bytes, text: str) -> Kind:
         cue = prose_category(text)
         if cue and (category == "" or cue != "documentation"):
             category = cue if category == "" or cue in ("legal", "financial", "report") else category
-    if not language and category in ("log", "documentation", "correspondence", "legal",
-                                     "financial", "report", "other", ""):
+    # One meaning for the language: the natural language of the file's prose. Code, data
+    # and logs have none; settings and tables neither (their comments do not count): only
+    # a plain-text message has (/etc/motd, not adduser.conf's explanations).
+    no_prose = category in NO_PROSE
+    language = ""
+    if category == "configuration":
+        if fmt == PLAIN:
+            language = natural_language("\n".join(data_lines(text)))
+        no_prose = not language
+    elif not no_prose:
         language = guess
-    return Kind(label=label, category=category, language=language,
-                language_guess=guess, personal_data=personal)
+    return Kind(label=label, category=category, language=language, language_guess=guess,
+                personal_data=personal, format=fmt, no_prose=no_prose)
+
+
+def format_by_name(name: str) -> str:
+    """The format a file's name alone decides ('' when its content would have to tell):
+    for results stored before the format had a field of its own."""
+    low = name.lower()
+    stem, ext = os.path.splitext(low)
+    found = _EXT.get(ext) or _NAMES.get(low if ext else stem) or _NAMES.get(stem)
+    if found is not None and found[2] != PLAIN:
+        return found[2]
+    if low in SYSTEM_FORMATS:
+        return SYSTEM_FORMATS[low]
+    if low == "copyright":
+        return "Debian copyright"
+    if low in ("changelog.debian", "news.debian"):
+        return "Debian changelog"
+    return found[2] if found is not None else ""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+PLAIN = "plain text"  # the format of text that follows no other
 DEBIAN_COPYRIGHT = "Debian copyright file"
 CHANGELOG = "changelog"
 CREDITS = "credits file"
@@ -58,6 +59,15 @@ SYSTEM_FILES: dict[str, str] = {
     "sudoers": "who may run which commands as another user (sudo)",
     "ld.so.conf": "where the dynamic linker looks for libraries",
 }
+# The formats of system files whose form their name fixes (a fresh /etc/fstab holds only
+# a comment, yet it is a table); the others' formats are read from their lines.
+_TABLES = ("fstab crypttab hosts hosts.allow hosts.deny networks protocols services "
+           "ethertypes mime.types passwd group subuid subgid securetty manpath.config")
+_SETTINGS = ("inputrc locale.gen login.defs os-release environment host.conf nsswitch.conf "
+             "mke2fs.conf resolv.conf sysctl.conf sudoers ld.so.conf")
+_PLAIN_FILES = "hostname mailname timezone machine-id debian_version issue issue.net motd shells"
+SYSTEM_FORMATS = {**{n: "table" for n in _TABLES.split()}, **{n: "INI" for n in _SETTINGS.split()},
+                  **{n: "plain text" for n in _PLAIN_FILES.split()}}
 # A plain text file whose first line names a licence and that goes on at length.
 _LICENCE_HEAD = re.compile(r"\A\s*[^\n]{0,80}\b(?:licen[cs]e|copyright)\b", re.I)
 
@@ -99,22 +109,22 @@ def _settings_like(text: str) -> bool:
 
 
 def wellknown_kind(name: str, text: str) -> tuple[str, str, str] | None:
-    """(kind label, category, language) for a file known by its name or form, else None."""
+    """(kind label, category, format) for a file known by its name or form, else None."""
     low = name.lower()
     stem = low.split(".", 1)[0]
     head = text[:2000]
     if low == "copyright" or _DEP5.match(head) or (
             stem == "copyright" and _OLD_COPYRIGHT.search(head)):
-        return DEBIAN_COPYRIGHT, "legal", ""
-    if low in _CHANGELOG_NAMES or stem in ("changelog", "changes") or \
-            DEBIAN_CHANGELOG_HEAD.match(text[:300]):
-        return CHANGELOG, "documentation", ""
+        return DEBIAN_COPYRIGHT, "legal", "Debian copyright"
+    debian_changelog = DEBIAN_CHANGELOG_HEAD.match(text[:300])
+    if low in _CHANGELOG_NAMES or stem in ("changelog", "changes") or debian_changelog:
+        return CHANGELOG, "documentation", "Debian changelog" if debian_changelog else PLAIN
     if stem in _CREDIT_NAMES:
-        return CREDITS, "documentation", ""
+        return CREDITS, "documentation", PLAIN
     if low in SYSTEM_FILES:
-        return SYSTEM_FILE, "configuration", ""
+        return SYSTEM_FILE, "configuration", SYSTEM_FORMATS.get(low) or settings_format(text)
     if _LICENCE_HEAD.match(head) and len(text) > 2000:
-        return "licence text", "legal", ""  # /usr/share/common-licenses/GPL-2, LGPL-2.1
+        return "licence text", "legal", PLAIN  # /usr/share/common-licenses/GPL-2, LGPL-2.1
     return None
 
 
@@ -124,3 +134,38 @@ def settings_category(label: str, text: str) -> str:
     if label == "text document" and _settings_like(text):
         return "configuration"
     return ""
+
+
+# A settings line: key = value, key: value, [section], readline's "set name value", or a
+# capitalised name and its value (login.defs's MAIL_DIR, ssh_config's SendEnv).
+_SETTING = re.compile(r"^(?:\[[^\]]{1,60}\]$|\S+?\s*[=:]\s*\S|set\s+\S|\$\w+|"
+                      r"[A-Z][A-Za-z0-9_]+\s+\S)")
+
+
+def data_lines(text: str) -> list[str]:
+    """The lines that are not blank and not comments (a trailing comment cut off)."""
+    out = []
+    for line in text[:20000].splitlines():
+        line = line.strip()
+        if line and not line.startswith(_COMMENT):
+            out.append(line.split(" #", 1)[0].split("\t#", 1)[0].strip())
+    return out
+
+
+def settings_format(text: str) -> str:
+    """The format of a settings-like file without a telling extension: ``INI`` for
+    settings (key = value and the like, or only comments: a template), ``table`` for
+    records in columns (/etc/protocols, fstab, hosts), else plain text (one value per
+    line, a banner, a host name)."""
+    lines = data_lines(text)
+    if not lines:
+        return "INI"
+    from .kinds import natural_language  # kinds imports this module
+
+    if natural_language("\n".join(lines)):
+        return PLAIN  # sentences: a message (/etc/motd), not settings
+    if sum(1 for line in lines if _SETTING.match(line)) >= 0.6 * len(lines):
+        return "INI"
+    if sum(1 for line in lines if len(line.split()) >= 2) >= 0.5 * len(lines) and len(lines) >= 2:
+        return "table"
+    return PLAIN

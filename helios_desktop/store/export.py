@@ -14,8 +14,8 @@ from typing import TextIO
 from .rows import iter_rows
 from ..records import display_path
 
-COLUMNS = ["run_id", "path", "relative_path", "status", "reason", "message", "size", "summary", "category",
-           "language", "keywords", "contains_personal_data", "prompt_tokens",
+COLUMNS = ["run_id", "path", "relative_path", "status", "reason", "message", "size", "summary",
+           "category", "language", "format", "keywords", "contains_personal_data", "prompt_tokens",
            "generated_tokens", "inference_seconds", "decided_by", "personal_data_evidence",
            "quality", "metadata"]
 FORMATS = ("csv", "jsonl")

@@ -141,10 +141,10 @@ class Ledger:
             self.conn.executemany(
                 """INSERT OR IGNORE INTO analysis_results (file_id, result, raw_output, summary,
                           category, language, keywords, contains_personal_data, decided_by,
-                          evidence, quality, metadata)
+                          evidence, quality, metadata, format)
                    SELECT f.id, a.result, a.raw_output, a.summary, a.category, a.language,
                           a.keywords, a.contains_personal_data, a.decided_by, a.evidence, a.quality,
-                          a.metadata
+                          a.metadata, a.format
                    FROM files f JOIN files p ON p.run_id = ? AND p.path = f.path
                    JOIN analysis_results a ON a.file_id = p.id
                    WHERE f.run_id = ? AND f.path = ? AND f.status = 'done'""", args)
@@ -260,7 +260,8 @@ class Ledger:
                     json.dumps(r.decided_by) if r.decided_by else None,
                     json.dumps(r.evidence, ensure_ascii=False) if r.evidence else None,
                     json.dumps(r.quality) if r.quality else None,
-                    json.dumps(r.metadata, ensure_ascii=False, default=str) if r.metadata else None))
+                    json.dumps(r.metadata, ensure_ascii=False, default=str) if r.metadata else None,
+                    _str(d.get("format"))))
                 if folder is None:
                     folder = self._folder_of(file_id)
                 row = result_rows[-1]
@@ -276,7 +277,7 @@ class Ledger:
             self.conn.executemany(
                 "INSERT OR REPLACE INTO analysis_results (file_id, result, raw_output, summary, "
                 "category, language, keywords, contains_personal_data, decided_by, evidence, "
-                "quality, metadata) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", result_rows)
+                "quality, metadata, format) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", result_rows)
             self.conn.executemany("DELETE FROM analysis_results WHERE file_id=?", drop)
             self.conn.executemany("DELETE FROM results_fts WHERE rowid = ?", drop)
             self.conn.executemany(

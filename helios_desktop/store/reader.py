@@ -37,9 +37,10 @@ _TAIL_COLUMNS = [
     Column("tokens", "Tokens", "coalesce(f.prompt_tokens, 0) + coalesce(f.generated_tokens, 0)"),
     Column("seconds", "Seconds", "f.inference_seconds"), Column("reason", "Reason", "f.reason"),
 ]
+_FORMAT = Column("format", "Format", "a.format")  # schema 6 on
 _BUILTIN_COLUMNS = [
     Column("category", "Category", "a.category"), Column("language", "Language", "a.language"),
-    Column("summary", "Summary", "a.summary"), Column("keywords", "Keywords", "a.keywords"),
+    _FORMAT, Column("summary", "Summary", "a.summary"), Column("keywords", "Keywords", "a.keywords"),
     Column("contains_personal_data", "Personal data", "a.contains_personal_data"),
 ]
 _NUMERIC = {"tokens", "seconds", "contains_personal_data"}
@@ -61,6 +62,7 @@ class ResultQuery:
     status: str = ""
     category: str = ""
     language: str = ""          # the result's language, exactly
+    format: str = ""            # the result's format, exactly (schema 6 on)
     extension: str = ""         # ".txt": paths that end with it (any case)
     quality: str = ""           # a key of QUALITY_FILTERS, "" for all
     order_by: str = ""          # a column name; "" is the order files were found in
@@ -199,7 +201,7 @@ class LedgerReader:
         """The table's columns for a run: the built-in fields, or a custom schema's."""
         fields = self._result_fields(run_id)
         if fields is None or set(BUILTIN_FIELDS) <= set(fields):
-            middle = _BUILTIN_COLUMNS
+            middle = [c for c in _BUILTIN_COLUMNS if c is not _FORMAT or self._has_format()]
         else:
             middle = [Column(f"field:{name}", name.replace("_", " ").capitalize(),
                              f"json_extract(a.result, '$.\"{_quote(name)}\"')") for name in fields]
@@ -219,6 +221,11 @@ class LedgerReader:
 
     def _has_quality(self) -> bool:
         return any(r[1] == "quality" for r in self._all("PRAGMA table_info(analysis_results)"))
+
+    def _has_format(self) -> bool:
+        """Whether results have a format column (schema 6 on; a database the window only
+        reads may still be older)."""
+        return any(r[1] == "format" for r in self._all("PRAGMA table_info(analysis_results)"))
 
     def _has_metadata(self) -> bool:
         return any(r[1] == "metadata" for r in self._all("PRAGMA table_info(analysis_results)"))
@@ -244,6 +251,10 @@ class LedgerReader:
         if query.language:
             clauses.append("a.language = ?")
             params.append(query.language)
+        if query.format:
+            clauses.append("a.format = ?" if self._has_format() else "0")
+            if self._has_format():
+                params.append(query.format)
         if query.extension:
             clauses.append("CAST(f.path AS TEXT) LIKE ? ESCAPE '\\'")
             params.append("%" + _like_escape(query.extension))
@@ -291,8 +302,8 @@ class LedgerReader:
         return next((r for r in self.runs(run_id=run_id)), None)
 
     def overview(self, run_id: int, folder: str | bytes | None = None, top: int = 10) -> dict:
-        """A run at a glance: counts by status, category, language and kind (extension),
-        the largest and the failed files, the files flagged for personal data with the
+        """A run at a glance: counts by status, category, natural language, format and kind
+        (extension), the largest and the failed files, the files flagged for personal data with the
         evidence that flagged them, and how many files hold public contacts only."""
         def grouped(sql: str) -> dict[str, int]:
             return {str(k): n for k, n in self._all(sql, (run_id,))}
@@ -308,11 +319,18 @@ class LedgerReader:
             "language": grouped(f"SELECT a.language, count(*) {join} AND a.language != '' "
                                 f"GROUP BY a.language ORDER BY count(*) DESC LIMIT {top}"),
         }
-        # documents by what their bytes say (pdf, docx, image, zip, ...); text files apart
-        out["format"] = grouped(
-            f"SELECT coalesce(json_extract(a.metadata, '$.format'), 'text'), count(*) {join} "
-            f"AND a.file_id IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC LIMIT {top}") \
-            if self._has_metadata() else {}
+        # One notion of format for every file (Python, INI, PDF, JPEG, ...): the column. A
+        # database the window only reads may predate it (schema 5): there the documents'
+        # metadata names theirs and text files count apart.
+        if self._has_format():
+            out["format"] = grouped(f"SELECT a.format, count(*) {join} AND a.format != '' "
+                                    f"GROUP BY a.format ORDER BY count(*) DESC LIMIT {top}")
+        elif self._has_metadata():
+            out["format"] = grouped(
+                f"SELECT coalesce(json_extract(a.metadata, '$.format'), 'text'), count(*) "
+                f"{join} AND a.file_id IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC LIMIT {top}")
+        else:
+            out["format"] = {}
         kinds: dict[str, int] = {}
         for (path,) in self._all("SELECT path FROM files WHERE run_id = ?", (run_id,)):
             ext = os.path.splitext(os.path.basename(bytes(path)))[1].lower()

@@ -7,7 +7,8 @@ from collections.abc import Iterator
 
 _COLUMNS = """SELECT f.run_id, f.path, f.size, f.status, f.reason, f.message, f.attempts,
                   f.prompt_tokens, f.generated_tokens, f.inference_seconds,
-                  a.summary, a.category, a.language, a.keywords, a.contains_personal_data,
+                  a.summary, a.category, a.language, a.format, a.keywords,
+                  a.contains_personal_data,
                   a.result, a.raw_output, a.decided_by, a.evidence, a.quality, a.metadata,
                   (SELECT r.folder FROM runs r WHERE r.id = f.run_id) AS folder
            FROM files f LEFT JOIN analysis_results a ON a.file_id = f.id"""

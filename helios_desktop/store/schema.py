@@ -91,6 +91,26 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE analysis_results ADD COLUMN metadata TEXT;
     """,
+    # One meaning per column: the file's format (Python, INI, CSV, PDF, JPEG, ...) in a
+    # column of its own, the natural language alone in ``language``. Results stored before
+    # take the format a document's metadata names, else the one their file's name decides,
+    # else the programming or data language the old column held; that value leaves
+    # ``language`` ('' where no natural language is known), in the column and in the
+    # stored answer alike.
+    # 6
+    """
+    ALTER TABLE analysis_results ADD COLUMN format TEXT;
+    UPDATE analysis_results AS a
+       SET format = helios_old_format(f.path, a.language, json_extract(a.metadata, '$.format')),
+           language = helios_old_language(a.language),
+           result = CASE WHEN json_valid(a.result) AND json_type(a.result, '$.language') = 'text'
+                         THEN json_set(a.result, '$.language', helios_old_language(a.language),
+                                       '$.format', helios_old_format(
+                                           f.path, a.language, json_extract(a.metadata, '$.format')))
+                         ELSE a.result END
+      FROM files AS f
+     WHERE f.id = a.file_id AND a.category IS NOT NULL;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 _MIGRATIONS = {version: sql for version, sql in enumerate(MIGRATIONS, start=1)}
@@ -106,8 +126,38 @@ def relative_path(path: bytes, folder: bytes) -> str:
     return path.decode("utf-8", "replace")
 
 
+def old_language(language: str | None) -> str | None:
+    """A language stored before schema 6 as the new column holds it: a natural language
+    stays, a programming or data language ("Python", "INI") or "unknown" becomes ''."""
+    from ..scan.languages import natural_name
+
+    if language is None:
+        return None
+    return natural_name(language) or ""
+
+
+def old_format(path: bytes, language: str | None, document: str | None = None) -> str:
+    """The format of a result stored before schema 6: the document's (its metadata's
+    ``format``), else what its file's name decides, else the programming or data
+    language the old language column held, else ''."""
+    from ..scan.formats import stored_format
+    from ..scan.kinds import format_by_name
+
+    if document:
+        return stored_format(document, bytes(path))
+    name = os.path.basename(bytes(path)).decode("utf-8", "replace")
+    by_name = format_by_name(name)
+    if by_name:
+        return by_name
+    if language and old_language(language) == "" and language.lower() != "unknown":
+        return language
+    return ""
+
+
 def add_functions(conn: sqlite3.Connection) -> None:
     conn.create_function("helios_relative_path", 2, relative_path, deterministic=True)
+    conn.create_function("helios_old_format", 3, old_format, deterministic=True)
+    conn.create_function("helios_old_language", 1, old_language, deterministic=True)
 
 
 class SchemaProblem(Exception):

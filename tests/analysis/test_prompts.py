@@ -60,20 +60,36 @@ def test_the_asked_part_of_the_built_in_schema():
     system = prompts.system_message(asked)
     assert "Summary:" in system and "Keywords:" in system and "untrusted" in system
     assert "contains_personal_data" not in system
-    # every field, no field, or a user's schema: nothing to shrink
-    assert schema.asked(None) is schema and schema.asked(frozenset()) is schema
+    # every field a model may be asked (never the format: the evidence's alone), no
+    # field, or a user's schema: nothing else to shrink
+    everything = schema.asked(None)
+    assert "format" in schema.fields and everything.fields == [
+        f for f in schema.fields if f != "format"]
+    assert "format" not in prompts.system_message(everything)
+    assert "format" not in prompts.json_grammar(everything)
+    assert schema.asked(frozenset()) is schema
     custom = load_schema({"type": "object", "properties": {"title": {"type": "string"}}})
     assert custom.asked(frozenset({"summary"})) is custom and custom.builtin_fields is None
 
 
 def test_the_evidence_line_names_category_and_language_only_when_asked():
-    doc = Document(b"/x/a.py", "Python source", "print(1)\n", root=b"/x",
-                   hints={"category": "source_code", "language": "Python"})
+    from helios_desktop.scan.kinds import detect_kind
+
+    # the kind's own hints: Python is the format, and code has no natural language to
+    # hint at (its docstring's English is not the file's language)
+    text = '"""Read the delivery notes and print the late ones."""\nprint(1)\n'
+    doc = Document(b"/x/a.py", "Python source", text, root=b"/x",
+                   hints=detect_kind(b"/x/a.py", text).hints())
     schema = load_schema(None)
+    assert doc.hints["format"] == "Python" and doc.hints["language"] == ""
     assert prompts.evidence_lines(doc, schema) == [
-        "File: a.py (Python source, category source_code, language Python)"]
+        "File: a.py (Python source, category source_code)"]
     assert prompts.evidence_lines(doc, schema.asked(frozenset({"summary"}))) == [
         "File: a.py (Python source)"]
+    letter = "Liebe Frau Weber, vielen Dank für die Führung durch den Garten und die Zeit.\n"
+    doc = Document(b"/x/brief.txt", "text document", letter, root=b"/x",
+                   hints=detect_kind(b"/x/brief.txt", letter).hints())
+    assert prompts.evidence_lines(doc, schema) == ["File: brief.txt (text document, language German)"]
 
 
 def test_the_prompt_ends_with_the_file_and_finish_fills_the_unasked_fields():

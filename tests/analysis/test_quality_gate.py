@@ -236,7 +236,9 @@ def test_unusable_answers_give_an_evidence_result(rel, text, complete, why):
     assert load_schema(None).validate(result.data) is None
     assert result.data["category"] in ("source_code", "other", "log", "correspondence",
                                        "configuration", "data")
-    assert result.data["language"]
+    # a natural language where there is prose, '' for code, logs, settings and data
+    assert (result.data["language"] == "") == doc.hints["no_prose"]
+    assert result.data["format"] == doc.hints["format"] != ""
     # what is stored passes the real gate: a person learns what is in the file
     verdicts = gate(result.data, doc.text, Path(rel).name, doc.kind)
     assert all(v.ok for v in verdicts.values()), verdicts
@@ -265,32 +267,53 @@ def test_an_unusable_answer_from_a_model_asked_nothing_says_not_asked():
 
 # -- the language gate -----------------------------------------------------------------------
 
-# Files whose kind and stop words leave the language open: the model answers.
+# Files whose kind and stop words leave the language open: the model answers, and only a
+# natural language passes (a programming or data language is a format: a field of its own).
+TODO = "Tomatoes, basil, compost, seed trays.\n"
+NOTE = "Back at three.\n"
 FSTAB = "UUID=1234-ABCD  /boot/efi  vfat  umask=0077  0  1\nproc  /proc  proc  defaults  0  0\n"
 HOSTS = "127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n"
 
 
 @pytest.mark.parametrize("name, text, answer, stored, verdict", [
-    ("fstab", FSTAB, "INI", "INI", "pass"),
-    ("fstab", FSTAB, "ini", "INI", "pass"),               # stored under its name
-    ("hosts", HOSTS, "en", "English", "pass"),            # an ISO 639-1 code
-    ("hosts", HOSTS, "  english ", "English", "pass"),
-    ("fstab", FSTAB, "cored", "unknown", "implausible"),  # Gemma's answer on /etc/fstab
-    ("hosts", HOSTS, "", "unknown", "implausible"),
-    ("hosts", HOSTS, "text", "Text", "pass"),
+    ("todo", TODO, "English", "English", "pass"),
+    ("note", NOTE, "en", "English", "pass"),              # an ISO 639-1 code
+    ("note", NOTE, "  english ", "English", "pass"),      # stored under its name
+    ("todo", TODO, "INI", "", "implausible"),             # a format, not a language
+    ("note", NOTE, "Python", "", "implausible"),
+    ("todo", TODO, "text", "", "implausible"),
+    ("todo", TODO, "cored", "", "implausible"),           # Gemma's answer on /etc/fstab
+    ("note", NOTE, "", "", "implausible"),
 ])
 def test_the_language_gate(tmp_path, name, text, answer, stored, verdict):
     doc = text_doc(tmp_path, name, text)
-    assert not doc.hints["language"]  # the kind leaves the language to the model
-    data = {"summary": "x", "category": "other", "language": answer, "keywords": ["x"],
-            "contains_personal_data": False}
+    assert not doc.hints["language"] and not doc.hints["no_prose"]  # left to the model
+    data = {"summary": "x", "category": "other", "language": answer, "format": "",
+            "keywords": ["x"], "contains_personal_data": False}
     decided, quality = apply_evidence(data, doc, load_schema(None))
     assert data["language"] == stored
     assert quality["language"]["verdict"] == verdict
     assert decided["language"] == ("model" if verdict == "pass" else "evidence")
+    assert data["format"] == "plain text" and decided["format"] == "evidence"
     if verdict != "pass":
         assert quality["gate"] == "fail"
         assert repr(answer) in quality["language"]["detail"]
+
+
+@pytest.mark.parametrize("name, text, fmt", [
+    ("fstab", FSTAB, "table"), ("hosts", HOSTS, "table"),
+    ("late.py", '"""Print the late deliveries."""\nprint(1)\n', "Python"),
+    ("app.ini", "[server]\n# the port the shop listens on\nport = 8443\n", "INI"),
+])
+def test_a_file_without_prose_has_no_language_whatever_the_model_says(tmp_path, name, text, fmt):
+    doc = text_doc(tmp_path, name, text)
+    assert doc.hints["no_prose"] and doc.hints["format"] == fmt
+    data = {"summary": "x", "category": "other", "language": "INI", "format": "",
+            "keywords": ["x"], "contains_personal_data": False}
+    decided, quality = apply_evidence(data, doc, load_schema(None))
+    assert data["language"] == "" and decided["language"] == "evidence"
+    assert "language" not in quality  # no verdict: the model's answer does not count
+    assert data["format"] == fmt and decided["format"] == "evidence"
 
 
 def test_a_decided_language_is_not_gated(tmp_path):

@@ -137,6 +137,19 @@ class _RejectFirst(AnalysisSchema):
         self.calls += 1
         return "summary: rejected by the test" if self.calls == 1 else super().validate(data)
 
+    def asked(self, model_fields):
+        # the engine validates against the part of the schema it asks (never the format,
+        # the evidence's alone): that part rejects the first output too
+        sub = super().asked(model_fields)
+        real = sub.validate
+
+        def validate(data):
+            self.calls += 1
+            return "summary: rejected by the test" if self.calls == 1 else real(data)
+
+        sub.validate = validate
+        return sub
+
 
 def test_bad_output_keeps_raw_text_and_the_file_still_gets_the_evidence(tiny_model):
     schema = _RejectFirst()

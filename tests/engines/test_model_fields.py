@@ -1,6 +1,7 @@
 """model_fields: what ``auto`` means for a model folder, and that it reaches a real run."""
 
 import json
+import os
 import sqlite3
 
 import pytest
@@ -8,6 +9,7 @@ import pytest
 from helios_desktop.engines.catalog import MEASURED_FIELDS, folder_model_fields, resolve_model_fields
 from helios_desktop.engines.model_folder import ModelFolder
 from helios_desktop.paths import DEFAULT_MODEL_NAME
+from helios_desktop.records import Document
 
 from conftest import analyze_args, helios
 
@@ -191,3 +193,31 @@ def test_asked_nothing_in_so_many_words_needs_no_model_at_all(tmp_path):
     conn = sqlite3.connect(db)
     assert conn.execute("SELECT model FROM runs").fetchone()[0] == "evidence only"
     conn.close()
+
+
+def test_a_server_is_not_asked_the_language_of_a_file_without_prose(tmp_path):
+    """The server engine leaves the language out of the prompt and the response format of
+    a file the kind says has no prose (code, data, a log); a prose file is asked it."""
+    from helios_desktop.analysis.schema import load_schema
+    from helios_desktop.engines.openai.engine import OpenAIEngine
+    from helios_desktop.engines.spec import EndpointsSpec
+    from helios_desktop.scan.kinds import detect_kind
+
+    engine = OpenAIEngine(EndpointsSpec(urls=("http://127.0.0.1:9/v1",), api_model="m"),
+                          load_schema(None), check=False)
+    try:
+        code = '"""Print the late deliveries of every depot."""\nprint(1)\n'
+        letter = "Dear Jo, the tulips by the fence are in bloom again; come and see them.\n"
+        bodies = {}
+        for name, text in (("late.py", code), ("note.txt", letter)):
+            path = os.fsencode(tmp_path / name)
+            doc = Document(path, detect_kind(path, text).label, text,
+                           hints=detect_kind(path, text).hints(), root=os.fsencode(tmp_path))
+            bodies[name] = engine.payload(doc, "json_schema", text)
+        for name, asked in (("late.py", False), ("note.txt", True)):
+            schema = bodies[name]["response_format"]["json_schema"]["schema"]
+            assert ("language" in schema["properties"]) is asked, name
+            assert "format" not in schema["properties"]  # the evidence's alone, for every file
+            assert ("language" in bodies[name]["messages"][1]["content"]) is asked, name
+    finally:
+        engine.close()

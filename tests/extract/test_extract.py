@@ -216,12 +216,15 @@ def test_metadata_is_stored_exported_and_a_new_reader_reads_again(tmp_path):
     meta = reader.metadata(ids["energy_report.pdf"])
     assert meta["title"] == "Greenhouse Energy Report 2025" and meta["pages"] == 2
     assert reader.metadata(ids["notes.txt"]) is None
-    assert reader.overview(run_id)["format"] == {"pdf": 1, "xlsx": 1, "text": 1}
+    # one notion of format for documents and text files alike: the column
+    assert reader.overview(run_id)["format"] == {"PDF": 1, "XLSX": 1, "plain text": 1}
     reader.close()
     out = tmp_path / "r.jsonl"
     assert helios("export", "--db", db, "--format", "jsonl", "--out", out).returncode == 0
     exported = {os.path.basename(r["path"]): r for r in map(json.loads, out.read_text().splitlines())}
     assert exported["shop_accounts.xlsx"]["metadata"]["sheets"] == 2
+    assert exported["shop_accounts.xlsx"]["format"] == "XLSX"
+    assert exported["energy_report.pdf"]["result"]["format"] == "PDF"
     csv_out = tmp_path / "r.csv"
     assert helios("export", "--db", db, "--format", "csv", "--out", csv_out).returncode == 0
     assert "Greenhouse Energy Report 2025" in csv_out.read_text("utf-8-sig")

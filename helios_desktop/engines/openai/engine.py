@@ -61,8 +61,10 @@ class OpenAIEngine:
             SECRETS.add(key)
         self.client = ServerClient(spec, headers, max_output_tokens)
         self.fitter = TextFitter(self.client.count_at)
-        self._response_schema = json.loads(self.asked.guidance_json())
-        self._response_schema.pop("x-guidance", None)
+        self._response_schema = _response_schema(self.asked)
+        # a file without prose (code, data, a log) is not asked its language: the evidence
+        # stores '' there whatever the model says (built on first need)
+        self._prose_free: tuple[AnalysisSchema, dict] | None = None
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="helios-endpoints",
                                         daemon=True)
@@ -166,7 +168,7 @@ class OpenAIEngine:
             self.scheduler.succeeded(ep, seconds)
             batch.results[job.index] = finish(job.doc, gen, seconds, self.schema,
                                               self.max_output_tokens, self.model_fields,
-                                              self.asked)
+                                              self.asked_for(job.doc)[0])
             return
         if not isinstance(exc, Failure):
             exc = Failure("error", f"{exc.__class__.__name__}: {exc}")
@@ -189,15 +191,26 @@ class OpenAIEngine:
         cut by the conservative estimate)."""
         if text is None:
             text = estimate_cut(doc.text, self.max_input_tokens)
-        messages = json.loads(prompts.chat_messages(doc, text, self.asked))
+        asked, schema = self.asked_for(doc)
+        messages = json.loads(prompts.chat_messages(doc, text, asked))
         if dialect == "json_schema":
             fmt = {"type": "json_schema",
-                   "json_schema": {"name": "file_analysis", "strict": True,
-                                   "schema": self._response_schema}}
+                   "json_schema": {"name": "file_analysis", "strict": True, "schema": schema}}
         else:
-            fmt = {"type": "json_object", "schema": self._response_schema}
+            fmt = {"type": "json_object", "schema": schema}
         return {"model": self.spec.api_model, "messages": messages, "temperature": 0,
                 "max_tokens": self.max_output_tokens, "response_format": fmt, "stream": False}
+
+    def asked_for(self, doc: Document) -> tuple[AnalysisSchema, dict]:
+        """The schema ``doc`` is asked and its response format: the engine's, less the
+        language for a file the kind says has no prose (when another field is left)."""
+        fields = set(self.asked.builtin_fields or ())
+        if not doc.hints.get("no_prose") or "language" not in fields or len(fields) == 1:
+            return self.asked, self._response_schema
+        if self._prose_free is None:
+            asked = self.schema.asked(frozenset(fields - {"language"}))
+            self._prose_free = (asked, _response_schema(asked))
+        return self._prose_free
 
     def request_bodies(self, docs: list[Document], dialect: str = "json_object") -> list[dict]:
         """The bodies this engine sends for ``docs`` to its first endpoint, texts cut the
@@ -215,3 +228,10 @@ class OpenAIEngine:
     async def _request(self, ep: Endpoint, job: Job) -> tuple:
         text, job.sent_tokens = await self.fitter.fit(ep, job.doc.text, job.cap)
         return await self.client.chat(ep, self.payload(job.doc, ep.dialect, text))
+
+
+def _response_schema(asked: AnalysisSchema) -> dict:
+    """The JSON schema a server is given for ``asked`` (without Helios's guidance hints)."""
+    schema = json.loads(asked.guidance_json())
+    schema.pop("x-guidance", None)
+    return schema
