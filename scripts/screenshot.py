@@ -4,7 +4,7 @@
 
 docs/screenshot.png is the Live tab mid-run; after the run completes,
 docs/screenshot-overview.png is the Overview tab and docs/screenshot-results.png the
-Results tab with one file's fields. With --chooser, only docs/screenshot-chooser.png:
+Results tab with one document's fields and metadata. With --chooser, only docs/screenshot-chooser.png:
 File › Choose Model with this machine's catalog and the model servers running here.
 """
 
@@ -54,6 +54,9 @@ def main() -> None:
     for name, text in PERSONAL.items():
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / name).write_text(text)
+    import shutil  # the project's sample documents: PDF, Office, mail, a photo, archives
+
+    shutil.copytree(REPO / "resources" / "samples" / "documents", folder / "documents")
     app = QApplication(sys.argv[:1])
     from helios_desktop.gui.mainwindow import MainWindow
 
@@ -83,7 +86,7 @@ def main() -> None:
     def results() -> None:
         f = window.form
         f.tabs.setCurrentWidget(f.resultsTab)
-        f.filterEdit.setText("offer")
+        f.filterEdit.setText("energy_report")  # a PDF: its fields and what was read of it
         f.resultsView.selectRow(0)
         QTimer.singleShot(500, lambda: (save("screenshot-results.png"), app.quit()))
 

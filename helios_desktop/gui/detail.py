@@ -33,7 +33,7 @@ def field_rows(info: dict) -> list[tuple[str, str, str]]:
 
 # The document's metadata as the extractor read it, in the order a person asks about it.
 _META_LABELS = (
-    ("format", "format"), ("title", "title"), ("authors", "authors"), ("editors", "edited by"),
+    ("title", "title"), ("authors", "authors"), ("editors", "edited by"),
     ("sender", "from"), ("recipients", "to"), ("subject", "subject"), ("date", "date"),
     ("created", "created"), ("modified", "modified"), ("pages", "pages"), ("slides", "slides"),
     ("sheets", "sheets"), ("sheet_list", "sheet contents"), ("slide_titles", "slide titles"),
@@ -75,6 +75,7 @@ def metadata_rows(metadata: dict | None) -> list[tuple[str, str, str]]:
     authors, dates, pages, camera, members, its notes. [] for a text file."""
     if not isinstance(metadata, dict):
         return []
+    # (the format is a result field of its own: it is not repeated here)
     rows = []
     for key, label in _META_LABELS:
         value = metadata.get(key)

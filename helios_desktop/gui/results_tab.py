@@ -32,8 +32,8 @@ class ResultsTab(QObject):
         # person sorts by one.
         header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
         view.setSortingEnabled(True)
-        view.setColumnWidth(0, 300)
-        view.setColumnWidth(4, 340)
+        self._widths_for: tuple[str, ...] = ()
+        self._set_widths()
         view.selectionModel().currentRowChanged.connect(self._current_changed)
         self.model.modelReset.connect(self._results_changed)
         # The splitter's share (table 60%, detail pane 40%, at most 260 px) holds at every
@@ -144,8 +144,20 @@ class ResultsTab(QObject):
 
     # -- the table ------------------------------------------------------------------------------
 
+    def _set_widths(self) -> None:
+        """The path and the summary wide, wherever the columns put them (a format column, a
+        custom schema's fields); once per set of columns, so a person's widths stay."""
+        names = tuple(c.name for c in self.model.columns)
+        if names == self._widths_for:
+            return
+        self._widths_for = names
+        view = self.form.resultsView
+        for col, name in enumerate(names):
+            view.setColumnWidth(col, {"path": 300, "summary": 340}.get(name, 100))
+
     def _results_changed(self) -> None:
         """After a refresh or a filter: the count line, and no detail of a row gone."""
+        self._set_widths()
         f = self.form
         shown, total = self.model.rowCount(), self.model.total
         if self.model.reader is None or total == 0:

@@ -34,7 +34,7 @@ def test_the_detail_shows_a_documents_metadata(qtbot, make_window, tmp_path):
     pdf = detail_of(window, "energy_report")
     assert pdf["title"] == ("Greenhouse Energy Report 2025", "document")
     assert pdf["authors"][0] == "Ingrid Solberg" and pdf["pages"][0] == "2"
-    assert pdf["format"][0] == "pdf"
+    assert pdf["format"] == ("PDF", "evidence")  # the result's field, not repeated
     assert "Greenhouse Energy Report 2025" in window.form.detailText.toPlainText()
 
     photo = detail_of(window, "allotment_photo")
