@@ -25,18 +25,10 @@ def read_file(task: FileTask, max_file_size: int, options: ExtractOptions | None
     options = options or ExtractOptions()
     fd, st = open_file(task, max_file_size)
     try:
-        head = read_bytes(fd, SNIFF, st)
-        if not head:
-            raise Skip(Reason.EMPTY, "0 bytes", st)
-        name = os.fsdecode(os.path.basename(task.path))
-        with os.fdopen(os.dup(fd), "rb") as fh:
-            fmt = sniff(head, name, fh)
+        head, fmt = _head_and_format(fd, st, task.path, options)
         if fmt is None:
             data = read_bytes(fd, min(st.st_size, max_file_size) + 1, st)[:max_file_size]
             return text_document(task.path, data, st)
-        if not options.enabled(fmt.family):
-            raise Skip(Reason.BINARY, f"{fmt.label}: reading {fmt.family} files is turned off "
-                       "(setting formats_off)", st)
         data = read_bytes(fd, min(st.st_size, max_file_size) + 1, st)[:max_file_size]
     finally:
         os.close(fd)
@@ -58,24 +50,31 @@ def skip_by_head(task: FileTask, max_file_size: int,
     except Skip as skip:
         return skip
     try:
-        head = read_bytes(fd, SNIFF, st)
-        if not head:
-            return Skip(Reason.EMPTY, "0 bytes", st)
-        name = os.fsdecode(os.path.basename(task.path))
-        with os.fdopen(os.dup(fd), "rb") as fh:
-            fmt = sniff(head, name, fh)
+        head, fmt = _head_and_format(fd, st, task.path, options)
         if fmt is None:
             # A NUL in the head is a NUL in the first 8 KiB of the whole file (a UTF-16
             # head holds fewer characters than the worker checks: never a false skip).
             decode_text(head, st)
-        elif not options.enabled(fmt.family):
-            return Skip(Reason.BINARY, f"{fmt.label}: reading {fmt.family} files is turned off "
-                        "(setting formats_off)", st)
     except Skip as skip:
         return skip
     finally:
         os.close(fd)
     return None
+
+
+def _head_and_format(fd: int, st: os.stat_result, path: bytes,
+                     options: ExtractOptions) -> tuple[bytes, Format | None]:
+    """The file's first bytes and the document format they show (None: text to decode);
+    ``Skip`` for an empty file or a family the settings turn off."""
+    head = read_bytes(fd, SNIFF, st)
+    if not head:
+        raise Skip(Reason.EMPTY, "0 bytes", st)
+    with os.fdopen(os.dup(fd), "rb") as fh:
+        fmt = sniff(head, os.fsdecode(os.path.basename(path)), fh)
+    if fmt is not None and not options.enabled(fmt.family):
+        raise Skip(Reason.BINARY, f"{fmt.label}: reading {fmt.family} files is turned off "
+                   "(setting formats_off)", st)
+    return head, fmt
 
 
 def _document(fmt: Format, data: bytes, path: bytes, st: os.stat_result,
