@@ -122,6 +122,8 @@ _STOPWORDS = {
     "Dutch": ("de", "het", "een", "en", "van", "is", "niet", "dat", "voor", "met"),
 }
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+_TAG = re.compile(r"<[^<>]{0,400}>")
+STOPWORD_SHARE = 0.04  # the least share of stop words among prose's words (measured: 0.065 and up)
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.\w+")
 _ADDRESS = re.compile(r"[\w.+-]+@[\w.-]+|\b(?:https?|ftp)://\S+|\bwww\.\S+")
 _PHONE = re.compile(r"\+?\d[\d ()-]{8,}\d")
@@ -159,12 +161,18 @@ def natural_language(text: str) -> str:
     """The most likely natural language by stop-word counts ('' when unclear)."""
     # addresses and links are not prose: ".es" and ".de" domains read as Spanish "es"
     # and German "de" (a staff list of @riverside-coop.es addresses came out Spanish)
-    words = Counter(_WORD.findall(_ADDRESS.sub(" ", text[:4000]).lower()))
+    # nor are markup tags and their attributes (an XML catalog read as plain text)
+    words = Counter(_WORD.findall(_ADDRESS.sub(" ", _TAG.sub(" ", text[:4000])).lower()))
     if sum(words.values()) < 5:
         return ""
     scores = {lang: sum(words[w] for w in stop) for lang, stop in _STOPWORDS.items()}
     best = max(scores, key=scores.get)
-    return best if scores[best] >= 2 else ""
+    # Prose is dense in stop words (a fifth to a half of its words); a PGP key's base64,
+    # an XML catalog or a list of names holds a few by chance ("es", "de", "la"), which
+    # made /etc's keys Spanish and its catalogs Dutch.
+    if scores[best] < 2 or scores[best] < STOPWORD_SHARE * sum(words.values()):
+        return ""
+    return best
 
 
 def known_languages() -> set[str]:

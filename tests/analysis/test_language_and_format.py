@@ -62,3 +62,28 @@ def test_document_formats_read_as_people_name_them():
     assert document_format("audio", {}, b"/m/birdsong.wav") == "WAV"
     assert document_format("tar", {"compression": "gzip"}) == "tar (gzip)"
     assert document_format("sqlite") == "SQLite"
+
+
+def test_stop_words_by_chance_are_no_language():
+    """Seen in /etc: an armored key's base64 read as Spanish ("es", "la" by chance), an XML
+    catalog without a known extension as Dutch ("de" in its attributes); prose keeps its
+    language at the lowest stop-word share the labeled set has (a staff list, 6.5%)."""
+    import base64
+    import random
+
+    from helios_desktop.scan.kinds import natural_language
+
+    noise = random.Random(3).randbytes(1500)
+    key = ("-----BEGIN PGP PUBLIC KEY BLOCK-----\n\n"
+           + "\n".join(base64.b64encode(noise).decode()[i:i + 64] for i in range(0, 2000, 64))
+           + "\n-----END PGP PUBLIC KEY BLOCK-----\n")
+    catalog = ('<?xml version="1.0"?>\n<catalog xmlns="urn:oasis:names:tc:entity:xmlns:xml:catalog">\n'
+               + "".join(f'  <delegatePublic publicIdStart="-//OASIS//DTD DocBook V4.{i}//EN" '
+                         f'catalog="file:///usr/share/xml/docbook/schema/dtd/4.{i}/catalog.xml" de="la"/>\n'
+                         for i in range(8)) + "</catalog>\n")
+    staff = ("# Staff directory\n\n| Name | Team | Room |\n|---|---|---|\n"
+             "| Ana Ruiz | Dispatch | 2.14 |\n| Tom Berg | Workshop | 1.02 |\n\n"
+             "Ask the office for the rest of the list. Keys are with the caretaker.\n")
+    assert natural_language(key) == ""
+    assert natural_language(catalog) == ""
+    assert natural_language(staff) == "English"
