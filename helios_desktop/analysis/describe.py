@@ -10,7 +10,7 @@ import os
 import re
 from dataclasses import dataclass
 
-from . import prose, structured
+from . import markup, prose, structured
 from .documents import DOCUMENT_LABELS, document_summary, keyword_text, structural_keywords
 from .notices import notice_summary
 from ..scan.wellknown import SYSTEM_FILE
@@ -149,6 +149,8 @@ def describe(path: bytes, text: str, label: str, hints: dict) -> Description:
         # ("bytes", "extension files"), even when there is only one of them
         if len(named) >= 2 or (named and label in ("zip archive", "tar archive")):
             return Description(summary, named)
+    if label == "HTML page":  # the page's words, not its markup
+        text = markup.visible_text(text)
     keywords = evidence_keywords(text, summary, label, category,
                                  hints.get("language_guess") or "English",
                                  names=_names(label, text, language)[:2], name=name)

@@ -164,3 +164,34 @@ def test_the_labeled_set_meets_the_issue_targets():
     assert scores["summary_names_what"] >= 0.8, scores["misses"].get("what")
     assert scores["personal_data"]["precision"] >= 0.9, scores["personal_data"]
     assert scores["personal_data"]["recall"] == 1.0, scores["personal_data"]
+
+
+def test_a_changelog_is_documentation_whatever_its_entries_mention():
+    """/usr/share/doc: 94 changelogs came out financial for "tax", "total" or "payment" in
+    their entries; their name and form decide the category."""
+    from helios_desktop.scan.kinds import detect_kind
+
+    text = ("pumpctl (1.4-2) unstable; urgency=medium\n\n"
+            "  * Fix the total shown after a payment of the pump's tax invoice.\n"
+            "  * Balance the valve budget report.\n\n"
+            " -- Ines Varga <ines.varga@pumpctl.org>  Tue, 05 Mar 2024 10:00:00 +0100\n")
+    for name in (b"/doc/pumpctl/changelog.Debian", b"/doc/pumpctl/NEWS"):
+        kind = detect_kind(name, text)
+        assert (kind.label, kind.category) == ("changelog", "documentation"), name
+
+
+def test_an_html_pages_keywords_are_its_words_not_its_markup():
+    from helios_desktop.analysis.describe import describe
+    from helios_desktop.scan.kinds import detect_kind
+
+    rows = "".join(f'<div class="entry"><a href="valves.html#v{i}"><img src="icon.png" '
+                   f'border="0"/></a><span class="name">Valve {i} pressure settings</span></div>\n'
+                   for i in range(30))
+    page = ("<html><head><title>Pump Control Manual</title><style>div.entry{border:0}</style>"
+            "</head><body><h1>Pump Control Manual</h1><p>How to set the valve pressure of "
+            f"each pump station and read its sensors.</p>{rows}</body></html>")
+    kind = detect_kind(b"/doc/manual.html", page)
+    words = " ".join(describe(b"/doc/manual.html", page, kind.label, kind.hints()).keywords)
+    assert "Valve" in words or "Pump" in words, words
+    for markup in ("href", "div class", "img src", "span class", "border"):
+        assert markup not in words, words
