@@ -195,3 +195,14 @@ def test_an_html_pages_keywords_are_its_words_not_its_markup():
     assert "Valve" in words or "Pump" in words, words
     for markup in ("href", "div class", "img src", "span class", "border"):
         assert markup not in words, words
+
+
+def test_short_cue_words_count_only_as_words():
+    """Release notes came out financial for "syntax" and "private" (tax, vat); a German
+    "Kurzanleitung" still reads as a guide."""
+    from helios_desktop.scan.kinds import cue_counts
+
+    notes = "The config syntax now accepts a private key path; the old syntax warns. " * 3
+    assert cue_counts(notes)["financial"] == 0
+    assert cue_counts("Invoice 31: total 120 EUR, VAT and tax included.")["financial"] == 4
+    assert cue_counts("Kurzanleitung für die Kaffeemaschine")["documentation"] == 1
