@@ -203,6 +203,17 @@ def _cell(ref: str, value) -> str:
     return f'<c r="{ref}" t="inlineStr"><is><t>{escape(value)}</t></is></c>'
 
 
+def _package(parts: dict, main: str, main_type: str, title: str, creator: str, **app) -> bytes:
+    """An OOXML package of ``parts``: its content types and root relations naming
+    ``main``, the core and app properties, zipped."""
+    parts["[Content_Types].xml"] = _types(
+        (f"/{main}", f"application/vnd.openxmlformats-officedocument.{main_type}"))
+    parts["_rels/.rels"] = _ROOT_RELS.replace("{main}", main)
+    parts["docProps/core.xml"] = _core(title, creator)
+    parts["docProps/app.xml"] = _app(**app)
+    return _zip(parts)
+
+
 def xlsx_bytes(sheets: dict[str, list[list]], title: str, creator: str) -> bytes:
     S = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
     parts: dict[str, str | bytes] = {}
@@ -217,12 +228,7 @@ def xlsx_bytes(sheets: dict[str, list[list]], title: str, creator: str) -> bytes
     parts["xl/workbook.xml"] = (f'<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="{S}" xmlns:r="{R}">'
                                 f'<sheets>{"".join(entries)}</sheets></workbook>')
     parts["xl/_rels/workbook.xml.rels"] = _rels(*rels)
-    parts["[Content_Types].xml"] = _types(("/xl/workbook.xml", "application/vnd.openxmlformats-officedocument."
-                                           "spreadsheetml.sheet.main+xml"))
-    parts["_rels/.rels"] = _ROOT_RELS.replace("{main}", "xl/workbook.xml")
-    parts["docProps/core.xml"] = _core(title, creator)
-    parts["docProps/app.xml"] = _app()
-    return _zip(parts)
+    return _package(parts, "xl/workbook.xml", "spreadsheetml.sheet.main+xml", title, creator)
 
 
 def pptx_bytes(slides: list[tuple[str, list[str], str]], title: str, creator: str) -> bytes:
@@ -251,12 +257,8 @@ def pptx_bytes(slides: list[tuple[str, list[str], str]], title: str, creator: st
     parts["ppt/presentation.xml"] = (f'<?xml version="1.0" encoding="UTF-8"?><p:presentation xmlns:p="{P}" '
                                      f'xmlns:r="{R}"><p:sldIdLst>{"".join(ids)}</p:sldIdLst></p:presentation>')
     parts["ppt/_rels/presentation.xml.rels"] = _rels(*rels)
-    parts["[Content_Types].xml"] = _types(("/ppt/presentation.xml", "application/vnd.openxmlformats-"
-                                           "officedocument.presentationml.presentation.main+xml"))
-    parts["_rels/.rels"] = _ROOT_RELS.replace("{main}", "ppt/presentation.xml")
-    parts["docProps/core.xml"] = _core(title, creator)
-    parts["docProps/app.xml"] = _app(Slides=len(slides))
-    return _zip(parts)
+    return _package(parts, "ppt/presentation.xml", "presentationml.presentation.main+xml", title,
+                    creator, Slides=len(slides))
 
 
 def odt_bytes(title: str, creator: str, headings_and_paras: list[tuple[str, str]]) -> bytes:

@@ -25,7 +25,7 @@ def read_file(task: FileTask, max_file_size: int, options: ExtractOptions | None
     options = options or ExtractOptions()
     fd, st = open_file(task, max_file_size)
     try:
-        head, fmt = _head_and_format(fd, st, task.path, options)
+        _head, fmt = _head_and_format(fd, st, task.path, options)
         if fmt is None:
             data = read_bytes(fd, min(st.st_size, max_file_size) + 1, st)[:max_file_size]
             return text_document(task.path, data, st)
