@@ -115,9 +115,11 @@ class DetailPane(QObject):
         f.detailFields.setMinimumHeight(150)
         fields_header = f.detailFields.horizontalHeader()
         fields_header.setStretchLastSection(False)
+        # value and decided-by share the width: a long verdict must not squeeze the value
+        # to one word a line (seen at 800x600)
         for col, mode in enumerate((QHeaderView.ResizeMode.ResizeToContents,
                                     QHeaderView.ResizeMode.Stretch,
-                                    QHeaderView.ResizeMode.ResizeToContents)):
+                                    QHeaderView.ResizeMode.Stretch)):
             fields_header.setSectionResizeMode(col, mode)
         f.detailFields.verticalHeader().setVisible(False)
         f.openFileButton.clicked.connect(lambda: self.open_selected(folder=False))

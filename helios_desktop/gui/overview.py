@@ -80,7 +80,7 @@ class OverviewPanel(QWidget):
         self.data: dict | None = None
 
     def _place_charts(self, columns: int) -> None:
-        """The four charts in one row, or two rows of two where one row would clip them."""
+        """The charts in one row, or in rows of two where one row would clip them."""
         if columns == self.columns:
             return
         self.columns = columns
@@ -90,7 +90,9 @@ class OverviewPanel(QWidget):
                 layout.removeItem(plot)
         for i, plot in enumerate(self.plots.values()):
             layout.addItem(plot, row=i // columns, col=i % columns)
-        self.graphics.setMinimumHeight(220 * (len(CHARTS) // columns))
+        rows = -(-len(CHARTS) // columns)
+        # stacked, a chart gets the height its ten labels need (the panel scrolls)
+        self.graphics.setMinimumHeight(220 if rows == 1 else 300 * rows)
 
     def resizeEvent(self, event) -> None:
         # Each chart needs ~220 px for its labels and bars; below that they are clipped.
